@@ -1,0 +1,1 @@
+"""Journey data: the contract, loaders, the simulator and point-in-time feature builders."""

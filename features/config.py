@@ -1,0 +1,219 @@
+"""Typed configuration loaded from ``params.yaml``.
+
+Every tunable number and date lives in ``params.yaml``; environment-specific values
+come from environment variables:
+
+- ``JOURNEY_WAREHOUSE`` overrides ``warehouse.url``;
+- ``MLFLOW_TRACKING_URI`` overrides ``mlflow.tracking_uri``.
+
+Relative paths in URLs (``duckdb:///data/w.duckdb``, ``sqlite:///mlflow/mlflow.db``,
+SQLAlchemy style: three slashes relative, four absolute) resolve against the folder
+that holds the params file, so a command gives the same result from any directory.
+Nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal, get_args, get_origin
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from features.errors import ConfigError, unknown_name_message
+
+WAREHOUSE_ENV = "JOURNEY_WAREHOUSE"
+TRACKING_ENV = "MLFLOW_TRACKING_URI"
+
+
+class Section(BaseModel):
+    """A block of params: unknown keys are errors, never silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ProjectParams(Section):
+    seed: int = 42
+
+
+class WarehouseParams(Section):
+    url: str = "duckdb:///data/warehouse.duckdb"
+
+
+class MlflowParams(Section):
+    tracking_uri: str = "sqlite:///mlflow/mlflow.db"
+    artifact_location: str = "mlflow/artifacts"
+    experiment: str = "customer-journey"
+
+
+class SimulateParams(Section):
+    """The simulated direct-to-consumer apparel and intimates brand (see features.simulate)."""
+
+    customers: int = Field(20_000, gt=0)
+    seed: int = 7
+    start: dt.date = dt.date(2023, 1, 1)
+    end: dt.date = dt.date(2025, 12, 31)
+
+
+class ValidationParams(Section):
+    # A load whose share of quarantined rows in any table exceeds this is refused: it is
+    # almost always a mapping mistake, not bad rows.
+    max_quarantine_share: float = Field(0.5, ge=0, le=1)
+    # Timestamps later than load time plus this skew are quarantined as "in the future".
+    future_skew_hours: float = Field(24.0, ge=0)
+
+
+class SourceParams(Section):
+    """One input file (or glob) of a mapped dataset."""
+
+    file: str
+    format: Literal["csv", "parquet"] | None = None  # from the extension when omitted
+    # Passed to DuckDB's CSV reader: delim, header, dateformat, timestampformat, types...
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class TableMapping(Section):
+    """How one canonical table is built from a source: SQL expressions over its columns."""
+
+    source: str
+    columns: dict[str, str]
+    group_by: list[str] = Field(default_factory=list)
+    where: str | None = None
+
+
+class DatasetMapping(Section):
+    """A dataset brought by configuration alone: sources and per-table column mappings."""
+
+    description: str = ""
+    sources: dict[str, SourceParams]
+    tables: dict[str, TableMapping]
+
+
+class LoadersParams(Section):
+    mappings: dict[str, DatasetMapping] = Field(default_factory=dict)
+    # The 365 data has no timestamps; its adapter orders events from this anchor (see README).
+    journey365_anchor: dt.datetime = dt.datetime(2022, 1, 1)
+
+
+class Params(Section):
+    """All params. ``root`` is the folder relative paths resolve against."""
+
+    root: Path = Path(".")
+    project: ProjectParams = ProjectParams()
+    warehouse: WarehouseParams = WarehouseParams()
+    mlflow: MlflowParams = MlflowParams()
+    simulate: SimulateParams = SimulateParams()
+    validation: ValidationParams = ValidationParams()
+    loaders: LoadersParams = LoadersParams()
+
+    @field_validator("root")
+    @classmethod
+    def _absolute_root(cls, v: Path) -> Path:
+        return v.resolve()
+
+    def path(self, relative: str | Path) -> Path:
+        """A path from params, resolved against ``root`` unless already absolute."""
+        p = Path(relative)
+        return p if p.is_absolute() else self.root / p
+
+
+def resolve_url(url: str, root: Path) -> str:
+    """Make a ``scheme:///relative/path`` URL absolute against ``root``.
+
+    ``duckdb:///data/w.duckdb`` -> ``duckdb:////<root>/data/w.duckdb``; URLs with four
+    slashes, a host, or ``:memory:`` are returned unchanged.
+    """
+    scheme, sep, rest = url.partition(":///")
+    if not sep or rest.startswith("/") or rest.startswith(":memory:") or not rest:
+        return url
+    return f"{scheme}:///{(root / rest).resolve()}"
+
+
+def url_path(url: str) -> Path | None:
+    """The file path in a ``duckdb:////abs`` or ``sqlite:////abs`` URL, else None."""
+    _, sep, rest = url.partition(":///")
+    return Path(rest) if sep and rest.startswith("/") else None
+
+
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The params model that owns the key at ``loc`` (walking through dict values)."""
+    node: Any = Params
+    parts = list(loc)
+    while parts:
+        if isinstance(node, type) and issubclass(node, BaseModel):
+            field = node.model_fields.get(str(parts.pop(0)))
+            if field is None:
+                return None
+            node = field.annotation
+        elif get_origin(node) is dict:
+            parts.pop(0)  # a user-chosen key, e.g. a mapping's name
+            node = get_args(node)[1]
+        else:
+            return None
+    return node if isinstance(node, type) and issubclass(node, BaseModel) else None
+
+
+def _explain(err: ValidationError, source: Path) -> str:
+    lines = [f"{source}: invalid params"]
+    for e in err.errors():
+        loc = ".".join(str(p) for p in e["loc"])
+        if e["type"] == "extra_forbidden":
+            owner = _model_at(tuple(e["loc"][:-1]))
+            valid = list(owner.model_fields) if owner is not None else []
+            where = ".".join(str(p) for p in e["loc"][:-1]) or "top level"
+            lines.append(f"  at {where}: " + unknown_name_message("key", str(e["loc"][-1]), valid))
+        else:
+            lines.append(f"  {loc}: {e['msg']} (got {e.get('input')!r})")
+    return "\n".join(lines)
+
+
+def parse_params(
+    raw: Mapping[str, Any],
+    *,
+    root: Path,
+    env: Mapping[str, str],
+    source: Path | str = "params.yaml",
+) -> Params:
+    """Validate a params mapping, apply environment overrides and resolve relative URLs."""
+    data = dict(raw or {})
+    data.pop("root", None)
+    try:
+        params = Params.model_validate({**data, "root": root})
+    except ValidationError as err:
+        raise ConfigError(_explain(err, Path(source))) from None
+    warehouse = env.get(WAREHOUSE_ENV) or params.warehouse.url
+    tracking = env.get(TRACKING_ENV) or params.mlflow.tracking_uri
+    return params.model_copy(
+        update={
+            "warehouse": params.warehouse.model_copy(
+                update={"url": resolve_url(warehouse, params.root)}
+            ),
+            "mlflow": params.mlflow.model_copy(
+                update={
+                    "tracking_uri": resolve_url(tracking, params.root),
+                    "artifact_location": str(params.path(params.mlflow.artifact_location)),
+                }
+            ),
+        }
+    )
+
+
+def load_params(
+    path: str | Path = "params.yaml", *, env: Mapping[str, str] | None = None
+) -> Params:
+    """Load ``params.yaml``; an unknown key fails with the closest valid key suggested."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"params file not found: {path.resolve()}")
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML: {err}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level, got {type(raw).__name__}")
+    return parse_params(
+        raw, root=path.resolve().parent, env=os.environ if env is None else env, source=path
+    )

@@ -1,0 +1,1 @@
+"""Reading sources into the warehouse: adapters, column mappings and the warehouse itself."""

@@ -1,0 +1,1 @@
+"""Estimators: churn, survival, CLV and size models, and their metrics."""

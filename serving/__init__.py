@@ -1,0 +1,1 @@
+"""Nightly scoring, write-back, the churn-risk list and the CLI."""

@@ -1,0 +1,234 @@
+"""The validator: every bad row is quarantined with its reason, and counts reconcile."""
+
+import datetime as dt
+
+import pytest
+
+from features.contract import validate
+from features.errors import ContractError
+
+NOW = dt.datetime(2026, 1, 1)
+
+
+def run(con, **staged):
+    result = validate(con, staged, now=NOW, load_id="t")
+    q = result.quarantine.to_pandas().sort_values(["table_name", "row_number"])
+    return result, q
+
+
+def test_good_rows_are_accepted_and_typed(con, stage):
+    result, q = run(
+        con,
+        customers=stage(
+            "customers",
+            [
+                {"customer_id": "c1", "signup_ts": "2024-01-01 10:00:00", "channel": "email"},
+            ],
+        ),
+    )
+    df = result.accepted["customers"].to_pandas()
+    assert q.empty
+    assert df.loc[0, "signup_ts"] == dt.datetime(2024, 1, 1, 10)
+    assert df.loc[0, "channel"] == "email"
+    assert df.loc[0, "region"] is None
+
+
+def test_quarantine_row_names_source_row_column_and_value(con, stage):
+    _, q = run(
+        con,
+        customers=stage(
+            "customers",
+            [
+                {"customer_id": "c1", "signup_ts": "2024-01-01"},
+                {"customer_id": "c2", "signup_ts": "not a date"},
+            ],
+            source="customers.csv",
+        ),
+    )
+    assert q.to_dict("records") == [
+        {
+            "load_id": "t",
+            "table_name": "customers",
+            "source": "customers.csv",
+            "row_number": 2,
+            "column_name": "signup_ts",
+            "value": "not a date",
+            "reason": "signup_ts: cannot parse 'not a date' as timestamp",
+            "record": "{'customer_id': c2, 'signup_ts': not a date}",
+        }
+    ]
+
+
+def test_duplicate_key_keeps_the_first_row(con, stage):
+    result, q = run(
+        con,
+        customers=stage(
+            "customers",
+            [
+                {"customer_id": "c1", "signup_ts": "2024-01-01"},
+                {"customer_id": "c1", "signup_ts": "2024-02-01"},
+            ],
+        ),
+    )
+    assert result.accepted["customers"].to_pandas().signup_ts.tolist() == [dt.datetime(2024, 1, 1)]
+    assert q.reason.tolist() == ["duplicate customer_id 'c1' (first at row 1)"]
+
+
+def test_children_of_quarantined_parents_are_quarantined_and_counts_reconcile(con, stage):
+    result, q = run(
+        con,
+        customers=stage(
+            "customers",
+            [
+                {"customer_id": "c1", "signup_ts": "2024-01-01"},
+                {"customer_id": "c2", "signup_ts": "2030-01-01"},  # in the future
+            ],
+        ),
+        orders=stage(
+            "orders",
+            [
+                {"order_id": "o1", "customer_id": "c1", "ts": "2024-02-01", "revenue": "10"},
+                {"order_id": "o2", "customer_id": "c2", "ts": "2024-02-01", "revenue": "10"},
+                {"order_id": "o3", "customer_id": "zz", "ts": "2024-02-01", "revenue": "10"},
+            ],
+        ),
+    )
+    assert q.reason.tolist() == [
+        "signup_ts: 2030-01-01 00:00:00 is in the future (after 2026-01-01 00:00)",
+        "customer_id: 'c2' is not an accepted customers.customer_id",
+        "customer_id: 'zz' is not an accepted customers.customer_id",
+    ]
+    for r in result.reports.values():
+        assert r.reconciles, r
+    assert [(r.read, r.accepted, r.quarantined) for r in result.reports.values()] == [
+        (2, 1, 1),
+        (3, 1, 2),
+    ]
+
+
+def test_negative_revenue_is_allowed_only_on_refunds(con, stage):
+    c = stage("customers", [{"customer_id": "c1", "signup_ts": "2024-01-01"}])
+    _, q = run(
+        con,
+        customers=c,
+        orders=stage(
+            "orders",
+            [
+                {
+                    "order_id": "o1",
+                    "customer_id": "c1",
+                    "ts": "2024-02-01",
+                    "revenue": "-5",
+                    "is_refund": "true",
+                },
+                {
+                    "order_id": "o2",
+                    "customer_id": "c1",
+                    "ts": "2024-02-01",
+                    "revenue": "-5",
+                    "is_refund": "false",
+                },
+                {
+                    "order_id": "o3",
+                    "customer_id": "c1",
+                    "ts": "2024-02-01",
+                    "revenue": "-5",
+                    "is_refund": None,
+                },
+            ],
+        ),
+    )
+    assert q.row_number.tolist() == [2, 3]
+    assert set(q.reason) == {
+        "negative_revenue: revenue is negative on an order that is not a refund"
+    }
+
+
+def test_several_reasons_are_all_listed(con, stage):
+    c = stage("customers", [{"customer_id": "c1", "signup_ts": "2024-01-01"}])
+    _, q = run(
+        con,
+        customers=c,
+        subscriptions=stage(
+            "subscriptions",
+            [
+                {
+                    "subscription_id": "s1",
+                    "customer_id": "nobody",
+                    "plan": "Monthly",
+                    "start_ts": "2024-05-01",
+                    "end_ts": "2024-04-01",
+                    "price": "-1",
+                },
+            ],
+        ),
+    )
+    assert q.reason.tolist() == [
+        "price: -1.0 is below 0; end_before_start: end_ts is before start_ts; "
+        "customer_id: 'nobody' is not an accepted customers.customer_id"
+    ]
+    assert q.column_name.tolist() == ["price"]
+
+
+def test_allowed_values_are_listed_in_the_reason(con, stage):
+    c = stage("customers", [{"customer_id": "c1", "signup_ts": "2024-01-01"}])
+    o = stage(
+        "orders", [{"order_id": "o1", "customer_id": "c1", "ts": "2024-02-01", "revenue": "1"}]
+    )
+    lines = stage(
+        "order_lines",
+        [{"line_id": "l1", "order_id": "o1", "product_id": "p", "price": "1", "quantity": "1"}],
+    )
+    _, q = run(
+        con,
+        customers=c,
+        orders=o,
+        order_lines=lines,
+        returns=stage(
+            "returns",
+            [
+                {"return_id": "r1", "line_id": "l1", "ts": "2024-02-05", "reason": "too_tight"},
+            ],
+        ),
+    )
+    assert q.reason.tolist() == [
+        "reason: 'too_tight' is not one of too_small, too_large, style, quality, other"
+    ]
+
+
+def test_blank_required_value_is_missing_not_unparseable(con, stage):
+    _, q = run(
+        con, customers=stage("customers", [{"customer_id": "  ", "signup_ts": "2024-01-01"}])
+    )
+    assert q.reason.tolist() == ["customer_id: required value is missing"]
+
+
+def test_missing_required_column_is_an_error_naming_the_source(con, stage):
+    with pytest.raises(
+        ContractError, match=r"orders\.csv: table 'orders' is missing required column\(s\) revenue"
+    ):
+        run(
+            con,
+            customers=stage("customers", [{"customer_id": "c1", "signup_ts": "2024-01-01"}]),
+            orders=stage(
+                "orders",
+                [{"order_id": "o1", "customer_id": "c1", "ts": "2024-01-02"}],
+                source="orders.csv",
+            ),
+        )
+
+
+def test_unknown_column_is_an_error_with_a_suggestion(con, stage):
+    with pytest.raises(ContractError, match=r"Did you mean 'signup_ts'\?"):
+        run(con, customers=stage("customers", [{"customer_id": "c1", "signup_tz": "2024-01-01"}]))
+
+
+def test_child_without_its_parent_table_is_an_error(con, stage):
+    with pytest.raises(ContractError, match="references 'customers'"):
+        run(
+            con,
+            orders=stage(
+                "orders",
+                [{"order_id": "o1", "customer_id": "c1", "ts": "2024-01-02", "revenue": "1"}],
+            ),
+        )
