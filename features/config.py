@@ -98,6 +98,27 @@ class LoadersParams(Section):
     journey365_anchor: dt.datetime = dt.datetime(2022, 1, 1)
 
 
+class Gate(Section):
+    """Bounds a logged metric must meet for a model to be registered."""
+
+    min: float | None = None
+    max: float | None = None
+
+
+class PromotionParams(Section):
+    """The metric on which a challenger must beat the champion, on the same test window."""
+
+    metric: str
+    higher_is_better: bool = True
+
+
+class RegistryParams(Section):
+    # {model: {metric: {min|max}}}; include "<metric>_vs_baseline" gates so that a model
+    # that does not beat its run's baseline is not registered.
+    gates: dict[str, dict[str, Gate]] = Field(default_factory=dict)
+    promotion: dict[str, PromotionParams] = Field(default_factory=dict)
+
+
 class Params(Section):
     """All params. ``root`` is the folder relative paths resolve against."""
 
@@ -108,6 +129,7 @@ class Params(Section):
     simulate: SimulateParams = SimulateParams()
     validation: ValidationParams = ValidationParams()
     loaders: LoadersParams = LoadersParams()
+    registry: RegistryParams = RegistryParams()
 
     @field_validator("root")
     @classmethod
