@@ -21,7 +21,14 @@ from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from features.errors import ConfigError, unknown_name_message
 
@@ -67,21 +74,50 @@ class ValidationParams(Section):
 
 
 class SourceParams(Section):
-    """One input file (or glob) of a mapped dataset."""
+    """One input of a mapped dataset: a file, glob or folder, or SQL over other sources.
 
-    file: str
+    ``file`` is relative to the folder given to ``journey load``. CSV is read with every
+    column as text, so that the validator reports a wrongly typed value with its raw
+    text; Parquet arrives typed. ``sql`` derives a source from earlier ones, which it
+    names in braces (``SELECT ... FROM {sessions}``); it must keep ``_row`` and
+    ``_source`` so that every row still points at its file line.
+    """
+
+    file: str | None = None
+    sql: str | None = None
     format: Literal["csv", "parquet"] | None = None  # from the extension when omitted
-    # Passed to DuckDB's CSV reader: delim, header, dateformat, timestampformat, types...
+    # Passed to DuckDB's CSV reader: delim, header, skip, quote, columns...
     options: dict[str, Any] = Field(default_factory=dict)
+    # {column: SQL condition every row must meet}; the first failing row is an error
+    # naming the file, row, column and value (for values a row's shape depends on).
+    checks: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _file_or_sql(self) -> SourceParams:
+        if (self.file is None) == (self.sql is None):
+            raise ValueError("give exactly one of 'file' and 'sql'")
+        if self.sql is not None and (self.format or self.options):
+            raise ValueError("'format' and 'options' apply to files, not to 'sql' sources")
+        return self
 
 
 class TableMapping(Section):
-    """How one canonical table is built from a source: SQL expressions over its columns."""
+    """How one canonical table is built from a source: SQL expressions over its columns.
+
+    ``columns`` maps each contract column to a DuckDB SQL expression over the source's
+    columns (a bare column name is the simplest). With ``group_by`` the expressions are
+    aggregates, one row per group. ``where`` keeps only the source rows it is true for.
+    ``formats`` gives a strptime format for timestamp columns held as text
+    (``{ts: "%m/%d/%Y %H:%M"}``); a value that does not match is quarantined as
+    unparseable. ``earliest(text, format)`` is an aggregate for grouped tables: the
+    earliest time in the group, as text in that format.
+    """
 
     source: str
     columns: dict[str, str]
     group_by: list[str] = Field(default_factory=list)
     where: str | None = None
+    formats: dict[str, str] = Field(default_factory=dict)
 
 
 class DatasetMapping(Section):

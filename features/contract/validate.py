@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -47,12 +48,20 @@ class Staged:
     """Rows for one canonical table, before validation.
 
     ``expr`` has any subset of the table's columns (raw strings or typed) plus ``_row``
-    and ``_source``.
+    and ``_source``. ``formats`` gives a strptime format per timestamp column held as
+    raw strings (``{"ts": "%Y%m%d"}``); a value that does not match is reported as
+    unparseable with its raw text, like any other wrong type.
     """
 
     table: str
     expr: ir.Table
     source: str
+    formats: Mapping[str, str] = field(default_factory=dict)
+
+
+@ibis.udf.scalar.builtin(name="try_strptime")
+def _try_strptime(value: str, fmt: str) -> dt.datetime:
+    """DuckDB's ``try_strptime``: null where ``value`` does not match ``format``."""
 
 
 @dataclass
@@ -97,7 +106,7 @@ def _check_columns(staged: Staged, table: Table) -> None:
         )
 
 
-def _typed(t: ir.Table, col: Column, table: str) -> ir.Value:
+def _typed(t: ir.Table, col: Column, table: str, fmt: str | None = None) -> ir.Value:
     if col.name not in t.columns:
         default = DEFAULTS.get((table, col.name))
         return (
@@ -107,9 +116,12 @@ def _typed(t: ir.Table, col: Column, table: str) -> ir.Value:
     if raw.type().is_string():
         # Blank strings are missing values, as they are in every CSV.
         raw = raw.strip().nullif("")
-    typed = (
-        raw if raw.type().copy(nullable=True) == ibis.dtype(col.dtype) else raw.try_cast(col.dtype)
-    )
+    if fmt is not None and raw.type().is_string():
+        typed = _try_strptime(raw, fmt)
+    elif raw.type().copy(nullable=True) == ibis.dtype(col.dtype):
+        typed = raw
+    else:
+        typed = raw.try_cast(col.dtype)
     default = DEFAULTS.get((table, col.name))
     return typed if default is None else typed.fill_null(default)
 
@@ -240,9 +252,20 @@ def _stage(
 ) -> ir.Table:
     """Typed columns plus ``_reason``, ``_column``, ``_value`` and ``_record`` per row."""
     _check_columns(staged, table)
+    for name in staged.formats:
+        if name not in table.column_names:
+            raise ContractError(
+                f"{staged.source}: format given for "
+                + unknown_name_message(f"column of {table.name!r}", name, table.column_names)
+            )
+        if table.column(name).dtype != "timestamp":
+            raise ContractError(
+                f"{staged.source}: a format is given for {table.name}.{name}, "
+                f"which is {table.column(name).dtype}; formats apply to timestamp columns"
+            )
     src = staged.expr
     typed = src.select(
-        **{c.name: _typed(src, c, table.name) for c in table.columns},
+        **{c.name: _typed(src, c, table.name, staged.formats.get(c.name)) for c in table.columns},
         **{
             f"_raw_{c}": src[c]
             for c in src.columns

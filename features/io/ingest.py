@@ -58,16 +58,19 @@ def load_dataset(
     dataset: str,
     now: dt.datetime,
     max_quarantine_share: float,
+    future_skew_hours: float = 0.0,
 ) -> LoadReport:
     """Validate ``staged`` and replace the warehouse's dataset with what is accepted.
 
     A load replaces every canonical table: tables the dataset does not have are emptied,
     so the warehouse never mixes two datasets. The ``quarantine`` table is replaced with
     this load's rejected rows, and a row is appended to ``load_runs``. Either all of it is
-    written or, on any error, none of it.
+    written or, on any error, none of it. Timestamps later than ``now`` plus
+    ``future_skew_hours`` are quarantined as in the future.
     """
     load_id = f"{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
-    result = validate(con, staged, now=now, load_id=load_id)
+    future = now + dt.timedelta(hours=future_skew_hours)
+    result = validate(con, staged, now=future, load_id=load_id)
     _refuse_if_mostly_bad(result.reports, max_quarantine_share)
     tables = {name: result.accepted.get(name, empty_table(name)) for name in TABLES}
     run = ibis.memtable(
