@@ -122,6 +122,7 @@ def load(
     p = _params(params)
     spec, base, name = resolve_adapter(adapter, path, p, mapping=mapping)
     con = connect(p.warehouse.url)
+    con.raw_sql("SET enable_progress_bar = false")  # ours below; DuckDB's would interleave
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),

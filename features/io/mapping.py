@@ -151,14 +151,26 @@ def _table_sql(tm: TableMapping, view: str, exprs: dict[str, str]) -> str:
     return sql
 
 
-def _locate(con: BaseBackend, tm: TableMapping, view: str, where: str) -> str:
-    """Which part of a failing table mapping fails: a column, the where or the group_by."""
+def _locate(con: BaseBackend, tm: TableMapping, view: str) -> str | None:
+    """Which part of a failing table mapping fails: its where, group_by or a column."""
+    src = ident(view) + (f" WHERE {tm.where}" if tm.where else "")
+    probes = []
+    if tm.where:
+        probes.append((f"where `{tm.where}`", f"SELECT count(*) FROM {src}"))
+    if tm.group_by:
+        keys = ", ".join(tm.group_by)
+        probes.append(
+            (f"group_by `{keys}`", f"SELECT count(*) FROM (SELECT 1 FROM {src} GROUP BY {keys})")
+        )
     for col, sql in tm.columns.items():
+        probe = f"SELECT count(x) FROM ({_table_sql(tm, view, {'x': sql})})"
+        probes.append((f"column {col!r} = `{sql}`", probe))
+    for label, probe in probes:
         try:
-            con.sql(f"SELECT count(x) AS n FROM ({_table_sql(tm, view, {'x': sql})})").execute()
+            con.sql(probe).execute()
         except duckdb.Error as err:
-            return f"{where}, column {col!r} = `{sql}`: {duckdb_message(err)}"
-    return f"{where} (its where or group_by)"
+            return f"{label}: {duckdb_message(err)}"
+    return None
 
 
 def _stage_table(
@@ -189,9 +201,8 @@ def _stage_table(
     try:
         con.raw_sql(f"CREATE OR REPLACE TEMP TABLE {ident(out)} AS {sql}")
     except duckdb.Error as err:
-        raise ContractError(
-            _locate(con, tm, source.view, where) + f" (full error: {duckdb_message(err)})"
-        ) from None
+        culprit = _locate(con, tm, source.view) or duckdb_message(err)
+        raise ContractError(f"{where}, {culprit}") from None
     expr = con.sql(f"SELECT * FROM {ident(out)}")
     if int(expr.count().to_pandas()) == 0:
         raise ContractError(

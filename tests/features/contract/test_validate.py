@@ -1,5 +1,6 @@
 """The validator: every bad row is quarantined with its reason, and counts reconcile."""
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -232,3 +233,31 @@ def test_child_without_its_parent_table_is_an_error(con, stage):
                 [{"order_id": "o1", "customer_id": "c1", "ts": "2024-01-02", "revenue": "1"}],
             ),
         )
+
+
+def test_a_format_parses_text_timestamps_and_reports_what_does_not_match(con, stage):
+    staged = stage(
+        "customers",
+        [
+            {"customer_id": "c1", "signup_ts": "19970101"},
+            {"customer_id": "c2", "signup_ts": "1997-01-02"},
+            {"customer_id": "c3", "signup_ts": " "},
+        ],
+    )
+    staged = dataclasses.replace(staged, formats={"signup_ts": "%Y%m%d"})
+    result, q = run(con, customers=staged)
+    assert result.accepted["customers"].to_pandas().signup_ts.tolist() == [dt.datetime(1997, 1, 1)]
+    assert q[["row_number", "value", "reason"]].to_dict("records") == [
+        {
+            "row_number": 2,
+            "value": "1997-01-02",
+            "reason": "signup_ts: cannot parse '1997-01-02' as timestamp",
+        },
+        {"row_number": 3, "value": " ", "reason": "signup_ts: required value is missing"},
+    ]
+
+
+def test_a_format_for_a_column_that_is_not_a_timestamp_is_an_error(con, stage):
+    staged = stage("customers", [{"customer_id": "c1", "signup_ts": "2024-01-01"}])
+    with pytest.raises(ContractError, match=r"customers\.customer_id, which is string"):
+        run(con, customers=dataclasses.replace(staged, formats={"customer_id": "%Y"}))
