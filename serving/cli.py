@@ -122,7 +122,8 @@ def load(
     p = _params(params)
     spec, base, name = resolve_adapter(adapter, path, p, mapping=mapping)
     con = connect(p.warehouse.url)
-    con.raw_sql("SET enable_progress_bar = false")  # ours below; DuckDB's would interleave
+    if con.name == "duckdb":  # ours below; DuckDB's own bar would interleave with it
+        con.raw_sql("SET enable_progress_bar = false")
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),

@@ -61,7 +61,8 @@ class Staged:
 
 @ibis.udf.scalar.builtin(name="try_strptime")
 def _try_strptime(value: str, fmt: str) -> dt.datetime:
-    """DuckDB's ``try_strptime``: null where ``value`` does not match ``format``."""
+    """DuckDB's ``try_strptime``: null where ``value`` does not match ``fmt``."""
+    raise NotImplementedError("runs inside DuckDB only")
 
 
 @dataclass

@@ -75,7 +75,9 @@ def _check_names(where: str, sqls: Iterable[str], source: Source) -> None:
                 )
 
 
-def _derive(con: BaseBackend, name: str, spec: SourceParams, known: dict[str, Source], where: str):
+def _derive(
+    con: BaseBackend, name: str, spec: SourceParams, known: dict[str, Source], where: str
+) -> Source:
     assert spec.sql is not None
 
     def view(m: re.Match[str]) -> str:

@@ -192,7 +192,7 @@ def read_source(
         kind = file_format(path, fmt)
         if path.stat().st_size == 0:
             raise ContractError(f"{path}: the file is empty")
-        part = f"{view}_{i}"
+        part = f"_part_{name}_{i}"
         try:
             con.raw_sql(
                 f"CREATE OR REPLACE TEMP TABLE {ident(part)} AS {_read_sql(path, kind, options)}"
