@@ -25,6 +25,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PositiveInt,
     ValidationError,
     field_validator,
     model_validator,
@@ -155,6 +156,52 @@ class RegistryParams(Section):
     promotion: dict[str, PromotionParams] = Field(default_factory=dict)
 
 
+class JourneyAnalyticsParams(Section):
+    """Journey (path) analytics over page events (see features.analytics)."""
+
+    # Which of a customer's sessions make up their journey: "all", or "until_target" =
+    # sessions up to and including the first that reaches target_page (customers who never
+    # reach it keep all their sessions).
+    session_rule: Literal["all", "until_target"] = "all"
+    target_page: str = "Checkout"
+    ngram_n: int = Field(3, ge=2)
+    # Count an n-gram at most once per journey (the 365 case study) or every time it occurs.
+    ngram_once_per_journey: bool = True
+    top_n: int = Field(10, gt=0)
+    funnel_pages: list[str] = Field(
+        default_factory=lambda: ["Homepage", "Pricing", "Checkout"], min_length=1
+    )
+    # A customer's plan is their first subscription's plan (by start_ts) or their latest's.
+    plan_rule: Literal["first", "latest"] = "first"
+    # Group label for customers without a subscription, so that they are counted, not dropped.
+    no_plan_label: str = "(no plan)"
+    graph_pages: int = Field(10, ge=2)
+    graph_edges: int = Field(25, gt=0)
+
+
+class KpiParams(Section):
+    """Commercial KPIs over orders, customers and sessions (see features.analytics.kpis)."""
+
+    # The published DTC figures count a first order exactly N days after signup as within N
+    # days (inclusive) but a reorder exactly N days after the first order as outside
+    # (half-open), so each window states which it is.
+    first_order_within_days: int = Field(7, gt=0)
+    first_order_window_inclusive: bool = True
+    retention_days: list[PositiveInt] = Field(default_factory=lambda: [30, 60, 90], min_length=1)
+    retention_window_inclusive: bool = False
+    rolling_window_days: int = Field(28, gt=0)
+    cohort_max_months: int = Field(12, ge=0)
+    conversion_event_types: list[str] = Field(default_factory=lambda: ["purchase"], min_length=1)
+    # Group label for a missing channel, region or source, so that rows are never dropped.
+    unknown_label: str = "(unknown)"
+
+
+class AnalyticsParams(Section):
+    report_dir: str = "out/reports"
+    journeys: JourneyAnalyticsParams = JourneyAnalyticsParams()
+    kpis: KpiParams = KpiParams()
+
+
 class Params(Section):
     """All params. ``root`` is the folder relative paths resolve against."""
 
@@ -166,6 +213,7 @@ class Params(Section):
     validation: ValidationParams = ValidationParams()
     loaders: LoadersParams = LoadersParams()
     registry: RegistryParams = RegistryParams()
+    analytics: AnalyticsParams = AnalyticsParams()
 
     @field_validator("root")
     @classmethod

@@ -31,3 +31,10 @@ class ContractError(JourneyError):
 
 class EmptyResultError(JourneyError):
     """A transform produced no rows where at least one was required."""
+
+
+class UnknownValueError(JourneyError, ValueError):
+    """An argument names a value the data does not have (a page, a column...).
+
+    The message lists the valid values (see :func:`unknown_name_message`).
+    """
