@@ -164,10 +164,10 @@ class JourneyAnalyticsParams(Section):
     # reach it keep all their sessions).
     session_rule: Literal["all", "until_target"] = "all"
     target_page: str = "Checkout"
-    ngram_n: int = Field(3, ge=2)
+    ngram_n: int = Field(default=3, ge=2)
     # Count an n-gram at most once per journey (the 365 case study) or every time it occurs.
     ngram_once_per_journey: bool = True
-    top_n: int = Field(10, gt=0)
+    top_n: int = Field(default=10, gt=0)
     funnel_pages: list[str] = Field(
         default_factory=lambda: ["Homepage", "Pricing", "Checkout"], min_length=1
     )
@@ -175,8 +175,8 @@ class JourneyAnalyticsParams(Section):
     plan_rule: Literal["first", "latest"] = "first"
     # Group label for customers without a subscription, so that they are counted, not dropped.
     no_plan_label: str = "(no plan)"
-    graph_pages: int = Field(10, ge=2)
-    graph_edges: int = Field(25, gt=0)
+    graph_pages: int = Field(default=10, ge=2)
+    graph_edges: int = Field(default=25, gt=0)
 
 
 class KpiParams(Section):
@@ -185,12 +185,12 @@ class KpiParams(Section):
     # The published DTC figures count a first order exactly N days after signup as within N
     # days (inclusive) but a reorder exactly N days after the first order as outside
     # (half-open), so each window states which it is.
-    first_order_within_days: int = Field(7, gt=0)
+    first_order_within_days: int = Field(default=7, gt=0)
     first_order_window_inclusive: bool = True
     retention_days: list[PositiveInt] = Field(default_factory=lambda: [30, 60, 90], min_length=1)
     retention_window_inclusive: bool = False
-    rolling_window_days: int = Field(28, gt=0)
-    cohort_max_months: int = Field(12, ge=0)
+    rolling_window_days: int = Field(default=28, gt=0)
+    cohort_max_months: int = Field(default=12, ge=0)
     conversion_event_types: list[str] = Field(default_factory=lambda: ["purchase"], min_length=1)
     # Group label for a missing channel, region or source, so that rows are never dropped.
     unknown_label: str = "(unknown)"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -182,6 +183,56 @@ def validate(params: ParamsOpt = Path("params.yaml")) -> None:
     if any(r.quarantined for r in result.reports.values()):
         raise typer.Exit(1)
     console.print("every table meets the contract")
+
+
+class ReportKind(StrEnum):
+    journeys = "journeys"
+    kpis = "kpis"
+
+
+@app.command()
+def report(
+    kind: Annotated[ReportKind, typer.Argument(help="journeys (page paths) or kpis (orders).")],
+    params: ParamsOpt = Path("params.yaml"),
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="HTML file; default <analytics.report_dir>/<kind>.html."),
+    ] = None,
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="Also write the report's figures as JSON.")
+    ] = None,
+) -> None:
+    """Write a self-contained HTML report with plots from the warehouse."""
+    from rich.progress import Progress
+
+    from features.io.warehouse import canonical_tables, connect
+    from serving.reports import STEPS, build_report
+    from serving.reports.html import write_page
+
+    p = _params(params)
+    name = kind.value
+    steps = STEPS[name]
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task(f"{name} report", total=len(steps) + 1)
+        done = iter(range(len(steps)))
+
+        def tick(step: str) -> None:
+            bar.update(task, completed=next(done), description=f"{name}: {step}")
+
+        con = connect(p.warehouse.url, read_only=True)
+        built = build_report(name, canonical_tables(con), p, progress=tick)
+        bar.update(task, completed=len(steps), description=f"{name}: rendering")
+        path = write_page(
+            built.to_html(generated_at=_now()),
+            out or p.path(p.analytics.report_dir) / f"{name}.html",
+        )
+        if json_path is not None:
+            json_path.parent.mkdir(parents=True, exist_ok=True)
+            json_path.write_text(built.to_json(), encoding="utf-8")
+        bar.update(task, completed=len(steps) + 1)
+    for warning in built.warnings:
+        console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+    console.print(f"wrote {path}" + (f" and {json_path}" if json_path else ""), highlight=False)
 
 
 def main() -> None:

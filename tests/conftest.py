@@ -7,9 +7,11 @@ from pathlib import Path
 
 import ibis
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from features.contract import Staged
+from features.contract.schema import TABLES
 from features.io.warehouse import connect
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,5 +42,59 @@ def stage():
         df["_row"] = range(1, len(df) + 1)
         df["_source"] = source
         return Staged(table, ibis.memtable(df), source)
+
+    return make
+
+
+EVENTS_T0 = dt.datetime(2024, 1, 1)
+
+
+def _value(v, dtype: str):
+    if dtype == "timestamp" and isinstance(v, str):
+        return dt.datetime.fromisoformat(v)
+    return v
+
+
+@pytest.fixture
+def canonical(con):
+    """``canonical(table, rows)``: a warehouse table with the contract's columns.
+
+    Columns a row leaves out are null, as an adapter leaves optional columns.
+    """
+
+    def make(name: str, rows: list[dict]):
+        schema = TABLES[name].ibis_schema()
+        typed = [{c: _value(r.get(c), str(t)) for c, t in schema.items()} for r in rows]
+        data = pa.Table.from_pylist(typed, schema=schema.to_pyarrow())
+        return con.create_table(name, ibis.memtable(data), overwrite=True)
+
+    return make
+
+
+@pytest.fixture
+def page_events(canonical):
+    """``page_events({customer: [[pages of session 1], [pages of session 2], ...]})``.
+
+    Sessions are named ``<customer>-s<k>`` and start an hour apart in the order given;
+    pages within a session are a minute apart with seq 1, 2, ...
+    """
+
+    def make(journeys: dict[str, list[list[str | None]]]):
+        rows = []
+        for customer, sessions in journeys.items():
+            for k, pages in enumerate(sessions):
+                start = EVENTS_T0 + dt.timedelta(hours=k)
+                for i, page in enumerate(pages):
+                    rows.append(
+                        {
+                            "session_id": f"{customer}-s{k}",
+                            "seq": i + 1,
+                            "customer_id": customer,
+                            "ts": start + dt.timedelta(minutes=i),
+                            "event_type": "page_view",
+                            "page": page,
+                        }
+                    )
+        return canonical("events", rows)
 
     return make

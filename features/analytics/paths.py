@@ -105,7 +105,7 @@ def count_page_presence(
         totals = t.group_by(keys).agg(total_journeys=t.customer_id.nunique())
         present = present.join(totals, keys)
     else:
-        present = present.mutate(total_journeys=t.customer_id.nunique().as_scalar())
+        present = present.cross_join(t.aggregate(total_journeys=t.customer_id.nunique()))
     out = present.mutate(share=present.journeys / present.total_journeys)
     return _frame(
         out.order_by([*keys, ibis.desc("journeys"), "page"]), "no journeys to count pages in"

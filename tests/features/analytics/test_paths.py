@@ -172,3 +172,11 @@ def test_funnel_counts_pages_reached_in_order(journeys):
     assert again.share_of_previous.iloc[-1] == 0.0
     with pytest.raises(UnknownValueError, match=r"'Cart'.*Valid: Checkout, Home, Login, Pricing"):
         count_funnel(journeys, ["Home", "Cart"])
+
+
+def test_a_materialized_journeys_table_gives_the_same_figures(journeys, plans):
+    cached = journeys.cache()
+    for f in (count_pages, count_page_presence, count_transitions, measure_page_positions):
+        assert f(cached).equals(f(journeys))
+    assert count_page_presence(cached, by=plans).equals(count_page_presence(journeys, by=plans))
+    assert count_ngrams(cached).equals(count_ngrams(journeys))
