@@ -161,19 +161,21 @@ def compute_reorder_retention(
     ranked = _first_orders(_sales(orders))
     rows = []
     for n in days:
-        end = ranked._first_ts + ibis.interval(days=n)
-        eligible = ranked if observation_end is None else ranked.filter(end <= observation_end)
-        end = eligible._first_ts + ibis.interval(days=n)
-        hit = (eligible.ts <= end) if inclusive else (eligible.ts < end)
-        customers = int(eligible.customer_id.nunique().to_pandas())
-        retained = eligible.filter((eligible._rank > 0) & hit).customer_id.nunique()
-        retained_n = int(retained.to_pandas())
+        t = ranked.mutate(_end=ranked._first_ts + ibis.interval(days=n))
+        if observation_end is not None:
+            t = t.filter(t._end <= observation_end)
+        hit = (t._rank > 0) & ((t.ts <= t._end) if inclusive else (t.ts < t._end))
+        row = t.aggregate(
+            customers=t.customer_id.nunique(),
+            retained=ibis.ifelse(hit, t.customer_id, ibis.null("string")).nunique(),
+        ).to_pandas()
+        customers, retained = int(row.customers.iloc[0]), int(row.retained.iloc[0])
         rows.append(
             {
                 "days": n,
                 "customers": customers,
-                "retained": retained_n,
-                "share": retained_n / customers if customers else float("nan"),
+                "retained": retained,
+                "share": retained / customers if customers else float("nan"),
             }
         )
     return pd.DataFrame(rows)
