@@ -98,3 +98,38 @@ def page_events(canonical):
         return canonical("events", rows)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def real_dataset():
+    """``real_dataset(adapter, path)`` -> ``(load report, canonical tables)``.
+
+    Loads a real dataset through its built-in adapter into its own in-memory warehouse,
+    once per test session. Tests take the path from ``shared_data``, so they skip when the
+    data are absent.
+    """
+    from features.config import load_params
+    from features.io.adapters import stage_adapter
+    from features.io.ingest import load_dataset
+    from features.io.warehouse import canonical_tables
+
+    params = load_params(ROOT / "params.yaml", env={})
+    loaded: dict[str, tuple] = {}
+
+    def get(adapter: str, path: Path):
+        if adapter not in loaded:
+            con = connect("duckdb:///:memory:")
+            dataset = stage_adapter(con, adapter, path, params)
+            report = load_dataset(
+                con,
+                dataset.staged,
+                dataset=adapter,
+                now=NOW,
+                max_quarantine_share=params.validation.max_quarantine_share,
+                future_skew_hours=params.validation.future_skew_hours,
+            )
+            assert report.reconciles
+            loaded[adapter] = (report, canonical_tables(con))
+        return loaded[adapter]
+
+    return get
