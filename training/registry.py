@@ -132,14 +132,13 @@ def promote(
         )
     champion = alias_version(name, CHAMPION)
     ch_score = float(evaluate(f"models:/{name}@{CHALLENGER}")[rule.metric])
-    cp_score = None
-    if champion is not None and champion != challenger:
-        cp_score = float(evaluate(f"models:/{name}@{CHAMPION}")[rule.metric])
+    cp_score: float | None = None
     if champion is None:
         promoted = True
     elif champion == challenger:
         promoted, cp_score = False, ch_score
     else:
+        cp_score = float(evaluate(f"models:/{name}@{CHAMPION}")[rule.metric])
         promoted = ch_score > cp_score if rule.higher_is_better else ch_score < cp_score
     decision = Promotion(name, challenger, champion, promoted, ch_score, cp_score, rule.metric)
     client = MlflowClient()

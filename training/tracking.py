@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import mlflow
+from mlflow.data.pandas_dataset import from_pandas
 
 from features.config import Params, url_path
 from features.errors import JourneyError
@@ -132,7 +133,7 @@ def log_training_data(
 ) -> str:
     """Log ``frame`` as an MLflow dataset input (name, digest, cutoffs); return the digest."""
     digest = frame_digest(frame)
-    ds = mlflow.data.from_pandas(frame, name=name, targets=targets, digest=digest)
+    ds = from_pandas(frame, name=name, targets=targets, digest=digest)
     mlflow.log_input(
         ds,
         context=context,
