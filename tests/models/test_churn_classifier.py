@@ -1,0 +1,175 @@
+"""ChurnClassifier: the sklearn contract, the time-held-out calibration fold, and recovery
+of a known logistic truth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import brier_score_loss, roc_auc_score
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from models.churn_classifier import ChurnClassifier
+
+
+# Every check runs; none is skipped. Checks feed numeric arrays, which the classifier
+# takes as all-numeric frames; categorical input is covered by the tests below. One
+# LightGBM thread: on tiny data, threads only wait for each other.
+@parametrize_with_checks(
+    [
+        ChurnClassifier(n_estimators=20, random_state=0, n_jobs=1),
+        ChurnClassifier(n_estimators=20, calibration_method="isotonic", random_state=0, n_jobs=1),
+    ]
+)
+def test_sklearn_contract(estimator, check):
+    check(estimator)
+
+
+@pytest.fixture(scope="module")
+def panel_fit(churn_panel):
+    """Fit on cutoffs 0-4 (cutoff 4, after the shift, calibrates); score cutoff 5."""
+    train = churn_panel.cutoff <= 4
+    test = churn_panel.cutoff == 5
+    fits = {
+        method: ChurnClassifier(
+            n_estimators=150,
+            learning_rate=0.05,
+            num_leaves=8,
+            min_child_samples=40,
+            calibration_method=method,
+            calibration_size=1,
+            random_state=7,
+            n_jobs=1,
+        ).fit(churn_panel.X[train], churn_panel.y[train], time=churn_panel.cutoff[train])
+        for method in ("sigmoid", "isotonic")
+    }
+    return fits, churn_panel.X[test], churn_panel.y[test], churn_panel.p_true[test]
+
+
+def test_calibration_fold_is_the_latest_cutoff(panel_fit):
+    fits, *_ = panel_fit
+    model = fits["sigmoid"]
+    assert model.calibration_cutoff_ == 4
+    assert (model.n_training_rows_, model.n_calibration_rows_) == (6000, 1500)
+
+
+def test_auc_is_close_to_the_truths_auc(panel_fit):
+    # 1,500 test rows with ~30% churners: the AUC's standard error is about 0.013, and the
+    # model pays a little for learning the shape (missingness, a square, a categorical).
+    fits, X, y, p_true = panel_fit
+    truth_auc = roc_auc_score(y, p_true)
+    for model in fits.values():
+        auc = roc_auc_score(y, model.predict_proba(X)[:, 1])
+        assert auc > truth_auc - 0.03, (auc, truth_auc)
+
+
+@pytest.mark.parametrize("method", ["sigmoid", "isotonic"])
+def test_calibration_on_the_shifted_fold_lowers_the_brier_score(panel_fit, method):
+    fits, X, y, _ = panel_fit
+    model = fits[method]
+    calibrated = model.predict_proba(X)[:, 1]
+    raw = model.classifier_.predict_proba(model.schema_.to_lightgbm(X))[:, 1]
+    assert brier_score_loss(y, calibrated) < brier_score_loss(y, raw) - 0.005
+    # The booster learned the pre-shift base rate; the calibrator moved it up.
+    assert abs(calibrated.mean() - y.mean()) < 0.03 < abs(raw.mean() - y.mean())
+
+
+def test_sigmoid_calibration_keeps_the_ranking(panel_fit):
+    fits, X, *_ = panel_fit
+    model = fits["sigmoid"]
+    margin = model.classifier_.predict(model.schema_.to_lightgbm(X), raw_score=True)
+    p = model.predict_proba(X)[:, 1]
+    assert (np.diff(p[np.argsort(margin)]) >= 0).all()
+
+
+def test_contributions_sum_to_the_log_odds(panel_fit):
+    fits, X, *_ = panel_fit
+    model = fits["sigmoid"]
+    contrib = model.predict_contributions(X.head(20))
+    assert list(contrib.columns) == ["recency_days", "visits_90d", "spend_90d", "channel", "bias"]
+    assert contrib.index.equals(X.head(20).index)
+    margin = model.classifier_.predict(model.schema_.to_lightgbm(X.head(20)), raw_score=True)
+    np.testing.assert_allclose(contrib.sum(axis=1), margin, rtol=1e-6)
+
+
+def test_feature_importances_are_shares(panel_fit):
+    fits, *_ = panel_fit
+    imp = fits["sigmoid"].feature_importances_
+    assert imp.shape == (4,)
+    assert imp.sum() == pytest.approx(1.0)
+    assert (imp > 0).all()
+
+
+def test_object_strings_and_category_dtype_give_the_same_model(churn_panel):
+    X, y = churn_panel.X.head(3000), churn_panel.y[:3000]
+    t = churn_panel.cutoff[:3000]
+    as_category = X.assign(channel=X["channel"].astype("category"))
+    a = ChurnClassifier(n_estimators=30, random_state=0, n_jobs=1).fit(X, y, time=t)
+    b = ChurnClassifier(n_estimators=30, random_state=0, n_jobs=1).fit(as_category, y, time=t)
+    np.testing.assert_allclose(a.predict_proba(X), b.predict_proba(as_category))
+
+
+def test_unseen_category_scores_as_missing(panel_fit):
+    fits, X, *_ = panel_fit
+    model = fits["sigmoid"]
+    row = X.head(1)
+    unseen = model.predict_proba(row.assign(channel="kiosk"))
+    missing = model.predict_proba(row.assign(channel=np.nan))
+    np.testing.assert_allclose(unseen, missing)
+
+
+def _fold(time, size):
+    """Rows in the calibration fold for a literal cutoff column."""
+    rng = np.random.default_rng(0)
+    n = len(time)
+    X = pd.DataFrame({"x": rng.normal(size=n)})
+    y = np.arange(n) % 2
+    model = ChurnClassifier(n_estimators=2, min_child_samples=1, calibration_size=size, n_jobs=1)
+    model.fit(X, y, time=time)
+    return model.n_calibration_rows_, model.calibration_cutoff_
+
+
+def test_calibration_size_float_takes_whole_latest_cutoffs():
+    days = pd.to_datetime(["2025-01-01"] * 10 + ["2025-02-01"] * 10 + ["2025-03-01"] * 5)
+    assert _fold(days, 0.2) == (5, pd.Timestamp("2025-03-01"))  # 5/25 = exactly 20%
+    assert _fold(days, 0.25) == (15, pd.Timestamp("2025-02-01"))  # a cutoff is never split
+    assert _fold(days, 0.99) == (15, pd.Timestamp("2025-02-01"))  # one cutoff left to train
+    assert _fold(days[::-1], 0.2) == (5, pd.Timestamp("2025-03-01"))  # row order is irrelevant
+
+
+def test_calibration_size_int_counts_cutoffs():
+    time = np.array([1, 1, 2, 2, 3, 3, 4, 4])
+    assert _fold(time, 1) == (2, 4)
+    assert _fold(time, 3) == (6, 2)
+    with pytest.raises(ValueError, match="leaves none of the 4 distinct cutoffs"):
+        _fold(time, 4)
+
+
+def test_time_errors_are_named():
+    with pytest.raises(ValueError, match="single cutoff"):
+        _fold(np.zeros(8), 0.2)
+    with pytest.raises(ValueError, match="time is missing at row 2"):
+        _fold(pd.to_datetime(["2025-01-01", "2025-01-01", None, "2025-02-01"]), 0.2)
+    with pytest.raises(ValueError, match="time has 3 values but X has 4 rows"):
+        ChurnClassifier().fit(np.zeros((4, 1)), [0, 1, 0, 1], time=[1, 2, 3])
+    with pytest.raises(ValueError, match="only one class"):
+        _fold(np.array([1, 1, 1, 2]), 1)  # the latest cutoff's single row is one class
+
+
+def test_without_time_the_fold_is_random_stratified_and_seeded(churn_panel):
+    X, y = churn_panel.X.head(2000), churn_panel.y[:2000]
+    a = ChurnClassifier(n_estimators=20, calibration_size=0.25, random_state=3, n_jobs=1).fit(X, y)
+    b = ChurnClassifier(n_estimators=20, calibration_size=0.25, random_state=3, n_jobs=1).fit(X, y)
+    assert a.calibration_cutoff_ is None
+    assert a.n_calibration_rows_ == round(0.25 * (y == 1).sum()) + round(0.25 * (y == 0).sum())
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+
+
+def test_bad_parameters_list_valid_values():
+    X, y = pd.DataFrame({"x": np.arange(20.0)}), np.arange(20) % 2
+    with pytest.raises(ValueError, match="Did you mean 'isotonic'.*Valid: isotonic, sigmoid"):
+        ChurnClassifier(calibration_method="isotonc").fit(X, y)
+    with pytest.raises(ValueError, match="float in \\(0, 1\\) or an int >= 1; got 1.5"):
+        ChurnClassifier(calibration_size=1.5).fit(X, y)
+    with pytest.raises(ValueError, match="Only binary classification"):
+        ChurnClassifier().fit(X, np.arange(20) % 3)
