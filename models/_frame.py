@@ -70,7 +70,7 @@ def check_binary_target(estimator, y: np.ndarray) -> tuple[np.ndarray, np.ndarra
     if y_type != "binary":
         raise ValueError(
             "Only binary classification is supported (churned or not). The type of the "
-            f"target is {y_type}; classes: {list(classes)[:10]}"
+            f"target is {y_type}; classes: {classes.tolist()[:10]}"
         )
     return classes, coded
 

@@ -319,7 +319,7 @@ def brier_scores(
     g_t = g_at(grid, left=False)
     if (g_t <= 0).any():
         raise ValueError(
-            f"no row remains uncensored at times {list(grid[g_t <= 0])} days: the Brier "
+            f"no row remains uncensored at times {grid[g_t <= 0].tolist()} days: the Brier "
             "score is undefined there (choose times within the follow-up)"
         )
     g_ti = g_at(t, left=True)

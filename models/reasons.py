@@ -75,29 +75,27 @@ def top_reasons(
             _check_template(feature, templates[feature])
 
     n = len(contributions)
+    out = {f"reason_{r}": np.full(n, None, dtype=object) for r in range(1, k + 1)}
+    chosen = {f"reason_{r}_feature": np.full(n, None, dtype=object) for r in range(1, k + 1)}
+    if not features:
+        return pd.DataFrame({**out, **chosen}, index=contributions.index)
     scores = contributions[features].to_numpy(dtype=np.float64, copy=True)
     scores[~(scores > 0)] = -np.inf  # also drops NaN
     rows = np.arange(n)
-    out: dict[str, np.ndarray] = {}
-    chosen_names: dict[str, np.ndarray] = {}
-    names = np.array(features, dtype=object)
     column_values: dict[int, np.ndarray] = {}
     for rank in range(1, k + 1):
-        pick = np.argmax(scores, axis=1) if features else np.zeros(n, dtype=np.intp)
-        has = scores[rows, pick] > -np.inf if features else np.zeros(n, dtype=bool)
-        if features:
-            scores[rows, pick] = -np.inf
-        sentences = np.full(n, None, dtype=object)
-        chosen = np.full(n, None, dtype=object)
+        pick = np.argmax(scores, axis=1)  # first maximum: ties go to the earlier column
+        has = scores[rows, pick] > -np.inf
+        scores[rows, pick] = -np.inf
         for j in np.unique(pick[has]):
             at = np.flatnonzero(has & (pick == j))
             if j not in column_values:
                 column_values[j] = values[features[j]].to_numpy()
-            sentences[at] = _render(features[j], column_values[j][at], templates.get(features[j]))
-            chosen[at] = names[j]
-        out[f"reason_{rank}"] = sentences
-        chosen_names[f"reason_{rank}_feature"] = chosen
-    return pd.DataFrame({**out, **chosen_names}, index=contributions.index)
+            out[f"reason_{rank}"][at] = _render(
+                features[j], column_values[j][at], templates.get(features[j])
+            )
+            chosen[f"reason_{rank}_feature"][at] = features[j]
+    return pd.DataFrame({**out, **chosen}, index=contributions.index)
 
 
 def readable_name(feature: str) -> str:

@@ -178,5 +178,5 @@ def _check_times(times, name: str) -> np.ndarray:
     if t.ndim != 1 or len(t) == 0:
         raise ValueError(f"{name} must be a non-empty 1-D sequence of days; got {times!r}")
     if not np.isfinite(t).all() or (t < 0).any():
-        raise ValueError(f"{name} must be finite and >= 0; got {list(t)}")
+        raise ValueError(f"{name} must be finite and >= 0; got {t.tolist()}")
     return t
