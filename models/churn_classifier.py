@@ -253,9 +253,11 @@ def _stratified_split(y01: np.ndarray, share: float, random_state) -> tuple[np.n
 
 def _seed(random_state) -> int | None:
     """LightGBM takes an int seed; draw one from a RandomState so a shared one still works."""
-    if random_state is None or isinstance(random_state, int | np.integer):
-        return random_state
-    return int(np.random.RandomState(random_state).randint(np.iinfo(np.int32).max))
+    if random_state is None:
+        return None
+    if isinstance(random_state, int | np.integer):
+        return int(random_state)
+    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
 
 
 def _fit_calibrator(method: str, margin: np.ndarray, y01: np.ndarray):

@@ -155,8 +155,8 @@ class SurvivalModelBase(BaseEstimator):
 
     def predict_survival_function(self, X, times: Sequence[float]) -> np.ndarray:
         """P(no churn by day t | x) for each row and each t: shape (n_rows, len(times))."""
-        times = _check_times(times, "times")
-        return self._survival(self._design(X), times)
+        grid = _check_times(times, "times")
+        return self._survival(self._design(X), grid)
 
     def predict_churn_probability(
         self, X, horizons_days: Sequence[float] = (30, 60, 90)
