@@ -57,13 +57,259 @@ class MlflowParams(Section):
     experiment: str = "customer-journey"
 
 
+class SimPopulationParams(Section):
+    """Who signs up and their latent rates (per year; gamma-distributed across customers)."""
+
+    signup_growth_per_year: float = Field(1.3, gt=0)  # signups grow by this factor a year
+    channels: dict[str, float] = Field(
+        default_factory=lambda: {
+            "organic": 0.32,
+            "paid_search": 0.22,
+            "social": 0.2,
+            "email": 0.08,
+            "referral": 0.08,
+            "affiliate": 0.1,
+        }
+    )
+    regions: dict[str, float] = Field(
+        default_factory=lambda: {"US": 0.55, "UK": 0.2, "EU": 0.15, "CA": 0.06, "AU": 0.04}
+    )
+    # Share of each channel's customers acquired through a promo (welcome code on order 1).
+    promo_acquired: dict[str, float] = Field(
+        default_factory=lambda: {
+            "organic": 0.1,
+            "paid_search": 0.3,
+            "social": 0.45,
+            "email": 0.25,
+            "referral": 0.2,
+            "affiliate": 0.6,
+        }
+    )
+    app_share: float = Field(0.35, ge=0, le=1)  # mean share of a customer's sessions in the app
+    order_at_signup: float = Field(0.6, ge=0, le=1)  # accounts created at first checkout
+    order_rate_per_year: float = Field(2.2, gt=0)
+    order_rate_shape: float = Field(1.2, gt=0)
+    browse_rate_per_year: float = Field(13.0, gt=0)
+    browse_rate_shape: float = Field(1.0, gt=0)
+    hazard_per_year: float = Field(2.0, gt=0)  # churn hazard of an average customer
+    hazard_shape: float = Field(2.0, gt=0)
+    engagement_effect: float = Field(0.35, ge=0)  # hazard x (browse rate / mean) ** -effect
+    promo_hazard_mult: float = Field(1.5, gt=0)
+    extra_lines_mean: float = Field(0.8, ge=0)  # lines per order = 1 + Poisson(gamma mean)
+    extra_lines_shape: float = Field(1.0, gt=0)
+    max_lines: int = Field(8, ge=1)
+    category_mix: dict[str, float] = Field(
+        default_factory=lambda: {"bra": 0.4, "knickers": 0.3, "sleepwear": 0.15, "apparel": 0.15}
+    )
+    category_concentration: float = Field(2.0, gt=0)  # Dirichlet concentration of the mix
+    promo_rate: float = Field(0.2, ge=0, le=1)  # mean share of repeat orders with a code
+    promo_acquired_promo_rate: float = Field(0.5, ge=0, le=1)
+    promo_rate_concentration: float = Field(4.0, gt=0)  # Beta concentration around the mean
+
+
+class SimExperienceParams(Section):
+    """How an order's experience moves the churn hazard and order rate (multipliers)."""
+
+    fit_return_hazard: float = Field(1.6, gt=0)
+    other_return_hazard: float = Field(1.1, gt=0)
+    kept_hazard: float = Field(0.85, gt=0)
+    fit_return_order_rate: float = Field(0.85, gt=0)
+    member_hazard: float = Field(0.6, gt=0)
+    member_order_rate: float = Field(1.4, gt=0)
+    min_hazard_per_year: float = Field(0.05, gt=0)
+    max_hazard_per_year: float = Field(20.0, gt=0)
+
+
+class SimPlanParams(Section):
+    price: float = Field(gt=0)
+    period_days: int = Field(gt=0)
+    share: float = Field(ge=0)
+
+
+class SimMembershipParams(Section):
+    join_first_order: float = Field(0.12, ge=0, le=1)
+    join_repeat_order: float = Field(0.06, ge=0, le=1)
+    plan_change: float = Field(0.08, ge=0, le=1)  # per order of a member: switch plans
+    cancel_lag_days: float = Field(20.0, gt=0)  # mean days from churn to cancelling
+    plans: dict[str, SimPlanParams] = Field(
+        default_factory=lambda: {
+            "Monthly": SimPlanParams(price=9.95, period_days=30, share=0.7),
+            "Annual": SimPlanParams(price=79.0, period_days=365, share=0.3),
+        }
+    )
+
+
+class SimPromoParams(Section):
+    welcome_code: str = "WELCOME15"
+    welcome_discount: float = Field(0.15, ge=0, lt=1)
+    default_code: str = "SAVE20"
+    default_discount: float = Field(0.2, ge=0, lt=1)
+    # Calendar month (1-12) -> [code, discount] replacing the default that month.
+    monthly: dict[int, tuple[str, float]] = Field(
+        default_factory=lambda: {
+            1: ("NEWYEAR20", 0.2),
+            2: ("VALENTINE15", 0.15),
+            7: ("SUMMER25", 0.25),
+            11: ("BLACKFRIDAY30", 0.3),
+            12: ("HOLIDAY25", 0.25),
+        }
+    )
+
+
+class SimCategoryParams(Section):
+    products: int = Field(gt=0)
+    price_min: float = Field(gt=0)
+    price_max: float = Field(gt=0)
+    styles: list[str]
+    multipack_share: float = Field(0.0, ge=0, le=1)  # lines with quantity 2-3
+
+
+class SimCatalogParams(Section):
+    style_offset_sd: float = Field(0.25, ge=0)  # size offset in size steps; + runs large
+    product_offset_sd: float = Field(0.15, ge=0)
+    popularity_shape: float = Field(0.7, gt=0)  # gamma shape of product popularity
+    categories: dict[str, SimCategoryParams] = Field(
+        default_factory=lambda: {
+            "bra": SimCategoryParams(
+                products=120,
+                price_min=32,
+                price_max=78,
+                styles=["balconette", "plunge", "t-shirt", "full-cup", "bralette", "sports"],
+            ),
+            "knickers": SimCategoryParams(
+                products=90,
+                price_min=9,
+                price_max=24,
+                styles=["brief", "thong", "hipster", "boyshort", "high-waist"],
+                multipack_share=0.3,
+            ),
+            "sleepwear": SimCategoryParams(
+                products=50,
+                price_min=30,
+                price_max=85,
+                styles=["pyjama-set", "chemise", "robe", "nightdress"],
+            ),
+            "apparel": SimCategoryParams(
+                products=60,
+                price_min=25,
+                price_max=95,
+                styles=["lounge-set", "legging", "tee", "bodysuit", "slip-dress"],
+            ),
+        }
+    )
+
+
+class SimSizeParams(Section):
+    """True sizes and the size customers believe they are (errors in size steps)."""
+
+    band_mean: float = 35.0  # inches; steps of 2
+    band_sd: float = Field(3.2, gt=0)
+    cup_mean: float = 3.4  # index into AA..H (3 = C)
+    cup_sd: float = Field(1.6, gt=0)
+    alpha_band_slope: float = 0.45  # alpha steps per band step
+    alpha_cup_slope: float = 0.15
+    alpha_sd: float = Field(0.45, gt=0)
+    band_error: list[float] = Field(default_factory=lambda: [0.12, 0.6, 0.28])  # -1, 0, +1
+    cup_error: list[float] = Field(default_factory=lambda: [0.04, 0.28, 0.42, 0.2, 0.06])  # -2..2
+    alpha_error: list[float] = Field(default_factory=lambda: [0.15, 0.65, 0.2])  # -1, 0, +1
+
+
+class SimFitParams(Section):
+    """Ordinal fit model: latent gap + offset + logistic noise against two thresholds."""
+
+    band_weight: float = Field(0.8, ge=0)  # a band step weighs this much against a cup step
+    threshold: float = Field(0.7, gt=0)
+    noise_scale: float = Field(0.25, gt=0)
+    return_if_misfit: float = Field(0.7, ge=0, le=1)
+    style_return: float = Field(0.07, ge=0, le=1)
+    quality_return: float = Field(0.03, ge=0, le=1)
+    other_return: float = Field(0.02, ge=0, le=1)
+    feedback_rate: float = Field(0.25, ge=0, le=1)  # kept lines that carry fit_feedback
+    return_lag_days: float = Field(12.0, gt=0)
+    learn_on_misfit: float = Field(0.85, ge=0, le=1)  # move one step toward the true size
+    size_guide_first: float = Field(0.3, ge=0, le=1)  # purchase sessions visiting the guide
+    size_guide_repeat: float = Field(0.1, ge=0, le=1)
+    size_guide_correct: float = Field(0.6, ge=0, le=1)  # the guide gives the true size
+
+
+class SimSessionParams(Section):
+    """Page Markov chain (rows: page -> {next page or exit: weight}) and session timing."""
+
+    max_pages: int = Field(30, ge=4)
+    event_gap_seconds: float = Field(40.0, gt=0)
+    login_share: float = Field(0.3, ge=0, le=1)
+    sources: dict[str, float] = Field(
+        default_factory=lambda: {
+            "direct": 0.3,
+            "organic": 0.25,
+            "email": 0.2,
+            "paid_search": 0.1,
+            "social": 0.15,
+        }
+    )
+    start: dict[str, float] = Field(
+        default_factory=lambda: {"home": 0.45, "category": 0.25, "product": 0.2, "search": 0.1}
+    )
+    transitions: dict[str, dict[str, float]] = Field(
+        default_factory=lambda: {
+            "home": {
+                "category": 0.4,
+                "search": 0.12,
+                "product": 0.15,
+                "membership": 0.04,
+                "pricing": 0.03,
+                "support": 0.02,
+                "returns": 0.02,
+                "exit": 0.22,
+            },
+            "search": {"product": 0.55, "category": 0.15, "search": 0.1, "exit": 0.2},
+            "category": {
+                "product": 0.55,
+                "category": 0.15,
+                "home": 0.05,
+                "search": 0.05,
+                "exit": 0.2,
+            },
+            "product": {
+                "product": 0.3,
+                "category": 0.15,
+                "size_guide": 0.07,
+                "cart": 0.1,
+                "home": 0.05,
+                "exit": 0.33,
+            },
+            "size_guide": {"product": 0.7, "category": 0.1, "exit": 0.2},
+            "pricing": {"membership": 0.3, "home": 0.2, "category": 0.2, "exit": 0.3},
+            "membership": {"pricing": 0.25, "category": 0.25, "home": 0.15, "exit": 0.35},
+            "cart": {"checkout": 0.45, "product": 0.2, "category": 0.1, "exit": 0.25},
+            "checkout": {"cart": 0.15, "exit": 0.85},
+            "returns": {"support": 0.3, "home": 0.2, "exit": 0.5},
+            "support": {"returns": 0.2, "home": 0.2, "exit": 0.6},
+        }
+    )
+
+
 class SimulateParams(Section):
     """The simulated direct-to-consumer apparel and intimates brand (see features.simulate)."""
 
     customers: int = Field(20_000, gt=0)
     seed: int = 7
     start: dt.date = dt.date(2023, 1, 1)
-    end: dt.date = dt.date(2025, 12, 31)
+    end: dt.date = dt.date(2025, 12, 31)  # inclusive
+    # Demand by calendar month (Jan..Dec), relative; orders, visits and signups follow it.
+    seasonality: list[float] = Field(
+        default_factory=lambda: [0.9, 0.85, 0.9, 0.95, 1.0, 0.95, 0.95, 0.9, 0.95, 1.0, 1.35, 1.5],
+        min_length=12,
+        max_length=12,
+    )
+    population: SimPopulationParams = SimPopulationParams()
+    experience: SimExperienceParams = SimExperienceParams()
+    membership: SimMembershipParams = SimMembershipParams()
+    promo: SimPromoParams = SimPromoParams()
+    catalog: SimCatalogParams = SimCatalogParams()
+    sizes: SimSizeParams = SimSizeParams()
+    fit: SimFitParams = SimFitParams()
+    sessions: SimSessionParams = SimSessionParams()
 
 
 class ValidationParams(Section):

@@ -1,0 +1,12 @@
+"""The simulated direct-to-consumer apparel and intimates brand, with its hidden truth."""
+
+from features.simulate.fit import fit_probabilities, fit_return_probability
+from features.simulate.simulator import TRUTH_TABLES, SimulatedData, simulate
+
+__all__ = [
+    "TRUTH_TABLES",
+    "SimulatedData",
+    "fit_probabilities",
+    "fit_return_probability",
+    "simulate",
+]
