@@ -226,10 +226,10 @@ class SimFitParams(Section):
     other_return: float = Field(0.02, ge=0, le=1)
     feedback_rate: float = Field(0.25, ge=0, le=1)  # kept lines that carry fit_feedback
     return_lag_days: float = Field(12.0, gt=0)
-    learn_on_misfit: float = Field(0.85, ge=0, le=1)  # move one step toward the true size
+    learn_on_misfit: float = Field(0.5, ge=0, le=1)  # move one step toward the true size
     size_guide_first: float = Field(0.3, ge=0, le=1)  # purchase sessions visiting the guide
     size_guide_repeat: float = Field(0.1, ge=0, le=1)
-    size_guide_correct: float = Field(0.6, ge=0, le=1)  # the guide gives the true size
+    size_guide_correct: float = Field(0.5, ge=0, le=1)  # the guide gives the true size
 
 
 class SimSessionParams(Section):

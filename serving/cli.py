@@ -235,6 +235,56 @@ def report(
     console.print(f"wrote {path}" + (f" and {json_path}" if json_path else ""), highlight=False)
 
 
+@app.command()
+def simulate(
+    customers: Annotated[
+        int | None,
+        typer.Option(min=1, help="Customers to simulate [default: simulate.customers]."),
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed [default: simulate.seed].")] = None,
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Simulate the apparel & intimates brand, validate it and load it into the warehouse."""
+    import time
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from features.io.warehouse import connect
+    from features.simulate import simulate as run_simulation
+    from features.simulate.calibration import measure
+    from features.simulate.load import load_simulation
+    from features.simulate.simulator import STAGES
+
+    p = _params(params)
+    sim = p.simulate
+    started = time.perf_counter()
+    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("simulate", total=len(STAGES) + 1)
+
+        def stage(name: str) -> None:
+            done = STAGES.index(name)
+            progress.update(task, completed=done, description=f"simulate: {name}")
+
+        data = run_simulation(sim, customers=customers, seed=seed, on_stage=stage)
+        progress.update(task, completed=len(STAGES), description="validate + load")
+        con = connect(p.warehouse.url)
+        report = load_simulation(
+            con, data, now=_now(), max_quarantine_share=p.validation.max_quarantine_share
+        )
+        progress.update(task, completed=len(STAGES) + 1)
+    print_load_report(report)
+    figures = measure(data.tables, start=sim.start, end=sim.end)
+    t = RichTable(title=f"simulated {data.customers:,} customers, seed {data.seed}")
+    t.add_column("figure")
+    t.add_column("value", justify="right")
+    for name, value in figures.items():
+        t.add_row(name, value if isinstance(value, str) else f"{value:,.3f}")
+    t.add_row("truth tables", ", ".join(f"{k} ({v.num_rows:,})" for k, v in data.truth.items()))
+    t.add_row("seconds", f"{time.perf_counter() - started:,.1f}")
+    console.print(t)
+
+
 def main() -> None:
     """Entry point: run the app and print actionable errors without a traceback."""
     try:

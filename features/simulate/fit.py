@@ -46,7 +46,7 @@ def parse_size(labels: np.ndarray | list[str]) -> tuple[np.ndarray, np.ndarray, 
     ``"34C"`` is a bra size, ``"M"`` an alpha size; anything else raises ``ValueError``
     naming the label and the valid sizes.
     """
-    labels = np.asarray(labels, dtype=object).astype(str)
+    labels = [str(x) for x in np.atleast_1d(np.asarray(labels, dtype=object))]
     band = np.full(len(labels), -1)
     cup = np.full(len(labels), -1)
     alpha = np.full(len(labels), -1)

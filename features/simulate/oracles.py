@@ -92,7 +92,7 @@ def oracle_state(tables: Mapping[str, ir.Table], cutoff: dt.datetime) -> pd.Data
         .drop("customer_id_right")
     )
     df = out.to_pandas().sort_values("customer_id", kind="stable").reset_index(drop=True)
-    df["membership_open"] = df.membership_open.fillna(False).astype(bool)
+    df["membership_open"] = df.membership_open.astype("boolean").fillna(False).astype(bool)
     df["membership_cancelled"] = (df.membership_rows.fillna(0) > 0) & ~df.membership_open
     return df.drop(columns="membership_rows")
 

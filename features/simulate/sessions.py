@@ -73,6 +73,7 @@ def check_pages(params: SimSessionParams) -> None:
             )
 
 
+_CHUNK = 1 << 22  # rows per chunk of the large per-event temporaries
 QUANTA = 1 << 16  # transition probabilities are resolved to 1 / 65,536
 
 
@@ -97,7 +98,7 @@ def walk(
     table = lookup_table(matrix)
     state = np.searchsorted(np.cumsum(start), rng.random(n), side="right").clip(0, EXIT - 1)
     state = state.astype(np.int8)
-    sess = np.arange(n, dtype=np.int64)
+    sess = np.arange(n, dtype=np.int32)
     out_s, out_k, out_p = [sess], [np.zeros(n, dtype=np.int16)], [state]
     length = np.ones(n, dtype=np.int16)
     for step in range(1, max_len):
@@ -161,28 +162,25 @@ def build_events(
     buy = order >= 0
     start = np.array([params.start.get(p, 0.0) for p in PAGES])
     start = start / start.sum()
-    chain: dict[bool, tuple] = {}
-    for kind, mat, cap in ((True, False, PREFIX_MAX), (False, True, params.max_pages)):
-        idx = np.flatnonzero(buy == kind)
-        s, k, p, length = walk(len(idx), start, transition_matrix(params, browse=mat), cap, rng)
-        chain[kind] = (idx[s], k, p, idx, length)
-
-    n_lines = (products >= 0).sum(axis=1) * buy
-    blocks = np.stack(
-        [
-            (signup | login).astype(np.int64),  # head
-            np.zeros(n, dtype=np.int64),  # chain, filled below
-            (buy & guide).astype(np.int64),
-            2 * n_lines,
-            (buy & joined).astype(np.int64),
-            2 * buy.astype(np.int64),
-        ],
-        axis=1,
-    )
-    for _, _, _, idx, length in chain.values():
+    n_lines = ((products >= 0).sum(axis=1) * buy).astype(np.int32)
+    # Blocks in session order: head (signup/login), chain, size guide, product + cart per
+    # line, membership, checkout + purchase.
+    blocks = np.zeros((n, 6), dtype=np.int32)
+    blocks[:, 0] = signup | login
+    blocks[:, 2] = buy & guide
+    blocks[:, 3] = 2 * n_lines
+    blocks[:, 4] = buy & joined
+    blocks[:, 5] = 2 * buy
+    chain: list[tuple[np.ndarray, ...]] = []
+    for kind, browse, cap in ((True, False, PREFIX_MAX), (False, True, params.max_pages)):
+        idx = np.flatnonzero(buy == kind).astype(np.int32)
+        s, k, p, length = walk(len(idx), start, transition_matrix(params, browse=browse), cap, rng)
         blocks[idx, 1] = length
-    block_start = np.cumsum(blocks, axis=1) - blocks
-    sizes = blocks.sum(axis=1)
+        chain.append((idx[s], k, p))
+        del s
+    block_start = np.cumsum(blocks, axis=1, dtype=np.int32) - blocks
+    sizes = blocks.sum(axis=1, dtype=np.int64)
+    del blocks
     first_event = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     total = int(sizes.sum())
 
@@ -190,49 +188,67 @@ def build_events(
     page = np.empty(total, dtype=np.int8)
     product = np.full(total, -1, dtype=np.int32)
 
-    def put(sess, pos, et, pg, prod=None):
-        at = first_event[sess] + block_start[sess, pos[0]] + pos[1]
-        etype[at], page[at] = et, pg
-        if prod is not None:
-            product[at] = prod
+    def put(sess, block, offset, et, pg, prod=None):
+        # Chunked so the int64 position temporaries stay small at 50M events.
+        for a in range(0, len(sess), _CHUNK):
+            sl = slice(a, a + _CHUNK)
+            sc = sess[sl]
+            off = offset if np.isscalar(offset) else offset[sl]
+            at = first_event[sc] + block_start[sc, block] + off
+            etype[at] = et if np.isscalar(et) else et[sl]
+            page[at] = pg if np.isscalar(pg) else pg[sl]
+            if prod is not None:
+                product[at] = prod[sl]
 
     head = np.flatnonzero(signup | login)
-    put(head, (0, 0), np.where(signup[head], ET["signup"], ET["login"]), PAGE["account"])
-    for sess, k, p, _, _ in chain.values():
+    put(head, 0, 0, np.where(signup[head], ET["signup"], ET["login"]), PAGE["account"])
+    while chain:
+        sess, k, p = chain.pop()
         et = np.full(len(p), ET["page_view"], dtype=np.int8)
         et[p == PAGE["search"]] = ET["search"]
         et[p == PAGE["cart"]] = ET["add_to_cart"]
         et[p == PAGE["checkout"]] = ET["checkout"]
         # Product pages show the session's focus product half the time, else any product;
         # the cart holds the focus product.
-        prod = np.full(len(p), -1, dtype=np.int64)
+        prod = np.full(len(p), -1, dtype=np.int32)
         on_product = np.flatnonzero(p == PAGE["product"])
-        prod[on_product] = random_product(len(on_product))
         focus = products[sess[on_product], 0]
-        prod[on_product] = np.where(rng.random(len(on_product)) < 0.5, focus, prod[on_product])
+        prod[on_product] = np.where(
+            rng.random(len(on_product)) < 0.5, focus, random_product(len(on_product))
+        )
         on_cart = np.flatnonzero(p == PAGE["cart"])
         prod[on_cart] = products[sess[on_cart], 0]
-        put(sess, (1, k), et, p, prod)
+        put(sess, 1, k, et, p, prod)
+        del sess, k, p, et, prod
     g = np.flatnonzero(buy & guide)
-    put(g, (2, 0), ET["page_view"], PAGE["size_guide"])
+    put(g, 2, 0, ET["page_view"], PAGE["size_guide"])
     for j in range(LINES_SHOWN):
         s = np.flatnonzero(n_lines > j)
-        put(s, (3, 2 * j), ET["page_view"], PAGE["product"], products[s, j])
-        put(s, (3, 2 * j + 1), ET["add_to_cart"], PAGE["cart"], products[s, j])
+        put(s, 3, 2 * j, ET["page_view"], PAGE["product"], products[s, j])
+        put(s, 3, 2 * j + 1, ET["add_to_cart"], PAGE["cart"], products[s, j])
     m = np.flatnonzero(buy & joined)
-    put(m, (4, 0), ET["page_view"], PAGE["membership"])
+    put(m, 4, 0, ET["page_view"], PAGE["membership"])
     b = np.flatnonzero(buy)
-    put(b, (5, 0), ET["checkout"], PAGE["checkout"])
-    put(b, (5, 1), ET["purchase"], PAGE["checkout"])
+    put(b, 5, 0, ET["checkout"], PAGE["checkout"])
+    put(b, 5, 1, ET["purchase"], PAGE["checkout"])
 
-    session = np.repeat(np.arange(n), sizes)
-    seq = np.arange(total, dtype=np.int64) - first_event[session] + 1
-    gap_us = np.round(rng.exponential(params.event_gap_seconds * 1e6, total)).astype(np.int64)
-    gap_us[first_event] = 0
-    elapsed = np.cumsum(gap_us)
-    elapsed -= elapsed[first_event][session]
-    ts = start_us[session] + elapsed
-    end_us = ts[first_event + sizes - 1]
+    session = np.repeat(np.arange(n, dtype=np.int32), sizes)
+    seq = np.empty(total, dtype=np.int64)
+    ts = np.empty(total, dtype=np.int64)
+    end_us = np.empty(n, dtype=np.int64)
+    gap_us = params.event_gap_seconds * 1e6
+    # Session chunks own contiguous event ranges: seq and timestamps chunk by chunk.
+    for a in range(0, n, _CHUNK // 8):
+        b_ = min(n, a + _CHUNK // 8)
+        lo, hi = int(first_event[a]), int(first_event[b_ - 1] + sizes[b_ - 1])
+        local = session[lo:hi]
+        first = first_event[local] - lo
+        seq[lo:hi] = np.arange(hi - lo) - first + 1
+        gap = rng.standard_exponential(hi - lo) * gap_us
+        gap[first_event[a:b_] - lo] = 0.0
+        elapsed = np.cumsum(gap)
+        ts[lo:hi] = start_us[local] + np.round(elapsed - elapsed[first]).astype(np.int64)
+        end_us[a:b_] = ts[lo:hi][first_event[a:b_] - lo + sizes[a:b_] - 1]
     return Events(
         session=session,
         seq=seq,
@@ -240,7 +256,7 @@ def build_events(
         event_type=etype,
         page=page,
         product=product,
-        session_customer=customer,
+        session_customer=customer.astype(np.int32),
         session_source=source,
         session_app=app,
         session_order=order,

@@ -110,7 +110,7 @@ def _sessions(
     order_of_line = lines["order"]
     first_line = np.searchsorted(order_of_line, np.arange(n_orders))
     rank = np.arange(len(order_of_line)) - first_line[order_of_line]
-    shown = np.full((n_orders, LINES_SHOWN), -1, dtype=np.int64)
+    shown = np.full((n_orders, LINES_SHOWN), -1, dtype=np.int32)
     keep = rank < LINES_SHOWN
     shown[order_of_line[keep], rank[keep]] = lines["product"][keep]
 
