@@ -4,6 +4,8 @@ import dataclasses
 import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from features.contract import validate
 from features.errors import ContractError
@@ -261,3 +263,36 @@ def test_a_format_for_a_column_that_is_not_a_timestamp_is_an_error(con, stage):
     staged = stage("customers", [{"customer_id": "c1", "signup_ts": "2024-01-01"}])
     with pytest.raises(ContractError, match=r"customers\.customer_id, which is string"):
         run(con, customers=dataclasses.replace(staged, formats={"customer_id": "%Y"}))
+
+
+@given(
+    st.lists(st.text(alphabet=st.sampled_from(" \t\n\r\x0b\x0c\x01ab!é"), max_size=6), max_size=30)
+)
+@settings(max_examples=30, deadline=None)
+def test_fast_strip_equals_strip_on_any_string(values):
+    import ibis
+
+    from features.contract.validate import _strip
+    from features.io.warehouse import connect
+
+    con = connect("duckdb:///:memory:")
+    t = ibis.memtable({"x": [*values, None]}, schema={"x": "string"})
+    got = con.execute(t.select(a=_strip(t.x), b=t.x.strip()))
+    assert got.a.tolist() == got.b.tolist()
+
+
+def test_microsecond_timestamps_are_taken_as_they_are(con):
+    import pyarrow as pa
+
+    from features.contract.validate import Staged
+
+    ts = pa.array([dt.datetime(2024, 1, 1, 10, 0, 0, 123456)], type=pa.timestamp("us"))
+    rows = pa.table({"customer_id": ["c1"], "signup_ts": ts, "_row": [1], "_source": ["m"]})
+    import ibis
+
+    result = validate(
+        con, {"customers": Staged("customers", ibis.memtable(rows), "m")}, now=NOW, load_id="t"
+    )
+    df = result.accepted["customers"].to_pandas()
+    assert df.signup_ts.tolist() == [dt.datetime(2024, 1, 1, 10, 0, 0, 123456)]
+    assert result.quarantine.count().to_pandas() == 0

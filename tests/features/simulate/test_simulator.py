@@ -111,3 +111,12 @@ def test_unknown_page_in_params_is_a_config_error(sim_params):
     bad = sim_params.sessions.model_copy(update={"start": {"hme": 1.0}})
     with pytest.raises(ConfigError, match="unknown page 'hme'. Did you mean 'home'"):
         simulate(sim_params.model_copy(update={"sessions": bad}), customers=10, seed=1)
+
+
+def test_the_repo_params_simulate_section_is_what_the_tests_use(sim_params):
+    from pathlib import Path
+
+    from features.config import load_params
+
+    root = Path(__file__).resolve().parents[3]
+    assert load_params(root / "params.yaml", env={}).simulate == sim_params
