@@ -44,7 +44,7 @@ class OrderHistory:
     cols: dict[str, dict[str, list[np.ndarray]]] = field(
         default_factory=lambda: {"orders": {}, "lines": {}, "segments": {}, "subs": {}}
     )
-    death: np.ndarray | None = None  # churn day per customer, nan if alive at the end
+    death: np.ndarray = field(default_factory=lambda: np.zeros(0))  # churn day, nan if alive
 
     def add(self, table: str, **arrays: np.ndarray) -> None:
         for k, v in arrays.items():

@@ -129,6 +129,7 @@ class Events:
     session_app: np.ndarray  # bool
     session_order: np.ndarray  # order row of a purchase session, -1 otherwise
     session_end_us: np.ndarray  # timestamp of the session's last event
+    sources: list[str]  # the traffic-source vocabulary session_source indexes
 
     @property
     def customer(self) -> np.ndarray:
@@ -147,6 +148,7 @@ def build_events(
     joined: np.ndarray,
     products: np.ndarray,
     source: np.ndarray,
+    sources: list[str],
     app: np.ndarray,
     random_product,
     rng: np.random.Generator,
@@ -156,7 +158,7 @@ def build_events(
     Per session: ``customer``, ``start_us``, ``signup``/``login`` (a first event), ``order``
     (order row or -1), ``guide``/``joined`` (purchase sessions), ``products`` (up to
     ``LINES_SHOWN`` product indices per session, -1 padded; the first is the session's focus
-    product), ``source`` and ``app``. ``random_product(n)`` draws products by popularity.
+    product), ``source`` (index into ``sources``) and ``app``. ``random_product(n)`` draws products by popularity.
     """
     n = len(customer)
     buy = order >= 0
@@ -261,4 +263,5 @@ def build_events(
         session_app=app,
         session_order=order,
         session_end_us=end_us,
+        sources=sources,
     )

@@ -151,11 +151,11 @@ def _sessions(
         joined=np.where(buy, orders["joined"][o], False),
         products=products,
         source=source.astype(np.int8),
+        sources=sources,
         app=app,
         random_product=lambda k: catalog.sample(_categories(catalog, k, rng), rng),
         rng=rng,
     )
-    ev.sources = sources  # type: ignore[attr-defined]
     return ev
 
 

@@ -63,7 +63,7 @@ def build_tables(
             "ts": timestamps(events.ts_us),
             "event_type": labels(events.event_type, EVENT_TYPES),
             "page": labels(events.page, PAGES),
-            "source": labels(events.session_source[events.session], events.sources),  # type: ignore[attr-defined]
+            "source": labels(events.session_source[events.session], events.sources),
             "device": labels(events.session_app[events.session].astype(np.int8), ("web", "app")),
             "product_id": dictionary(events.product, pa.array(catalog.product_id)),
         }
@@ -128,7 +128,7 @@ def build_tables(
         }
     )
 
-    subs = (
+    subs: dict[str, np.ndarray] = (
         history.table("subs")
         if history.cols["subs"]
         else {
