@@ -88,12 +88,12 @@ class SimPopulationParams(Section):
     app_share: float = Field(0.35, ge=0, le=1)  # mean share of a customer's sessions in the app
     order_at_signup: float = Field(0.6, ge=0, le=1)  # accounts created at first checkout
     order_rate_per_year: float = Field(2.2, gt=0)
-    order_rate_shape: float = Field(1.2, gt=0)
-    browse_rate_per_year: float = Field(13.0, gt=0)
-    browse_rate_shape: float = Field(1.0, gt=0)
+    order_rate_shape: float = Field(3.0, gt=0)
+    browse_rate_per_year: float = Field(16.0, gt=0)
+    browse_rate_shape: float = Field(3.0, gt=0)
     hazard_per_year: float = Field(2.0, gt=0)  # churn hazard of an average customer
-    hazard_shape: float = Field(2.0, gt=0)
-    engagement_effect: float = Field(0.35, ge=0)  # hazard x (browse rate / mean) ** -effect
+    hazard_shape: float = Field(4.0, gt=0)
+    engagement_effect: float = Field(0.5, ge=0)  # hazard x (browse rate / mean) ** -effect
     promo_hazard_mult: float = Field(1.5, gt=0)
     extra_lines_mean: float = Field(0.8, ge=0)  # lines per order = 1 + Poisson(gamma mean)
     extra_lines_shape: float = Field(1.0, gt=0)
@@ -226,7 +226,7 @@ class SimFitParams(Section):
     other_return: float = Field(0.02, ge=0, le=1)
     feedback_rate: float = Field(0.25, ge=0, le=1)  # kept lines that carry fit_feedback
     return_lag_days: float = Field(12.0, gt=0)
-    learn_on_misfit: float = Field(0.5, ge=0, le=1)  # move one step toward the true size
+    learn_on_misfit: float = Field(0.6, ge=0, le=1)  # move one step toward the true size
     size_guide_first: float = Field(0.3, ge=0, le=1)  # purchase sessions visiting the guide
     size_guide_repeat: float = Field(0.1, ge=0, le=1)
     size_guide_correct: float = Field(0.5, ge=0, le=1)  # the guide gives the true size
