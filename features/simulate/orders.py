@@ -285,17 +285,15 @@ def simulate_orders(
     clock: SeasonalClock,
     end_day: float,
     rng: np.random.Generator,
-) -> tuple[OrderHistory, np.ndarray, np.ndarray]:
-    """Run the order process. Returns the history, subscription end days and the final plan
-    rows closed by plan changes (``end`` is nan where the membership is still open)."""
+) -> tuple[OrderHistory, np.ndarray]:
+    """Run the order process. Returns the history and each subscription row's end day (nan
+    while open): a plan change's day, or churn plus the cancel lag."""
     loop = _Loop(params, pop, catalog, clock, end_day, rng)
     out = loop.run()
     n_subs = loop.n_sub_rows
     sub_end = np.full(n_subs, np.nan)
-    changed = np.zeros(n_subs, dtype=bool)
     for rows, day in loop.sub_end:
         sub_end[rows] = day
-        changed[rows] = True
     # Open memberships end when the member churns, after a lag to notice and cancel.
     open_rows = loop.sub_row[loop.sub_row >= 0]
     owners = np.flatnonzero(loop.sub_row >= 0)
@@ -303,4 +301,4 @@ def simulate_orders(
     lag = rng.exponential(params.membership.cancel_lag_days, len(owners))
     end = out.death[owners] + lag
     sub_end[open_rows] = np.where(churned & (end < end_day), end, np.nan)
-    return out, sub_end, changed
+    return out, sub_end

@@ -78,15 +78,13 @@ def simulate(
     stage("customers")
     pop = build_population(params, n, catalog, clock, end, rng_pop)
     stage("orders")
-    history, sub_end, sub_changed = simulate_orders(params, pop, catalog, clock, end, rng_ord)
+    history, sub_end = simulate_orders(params, pop, catalog, clock, end, rng_ord)
     stage("sessions")
     orders = history.table("orders")
     lines = history.table("lines")
     events = _sessions(params, pop, catalog, clock, history, orders, lines, end, rng_ses)
     stage("tables")
-    tables, truth = build_tables(
-        params, pop, catalog, history, orders, lines, events, sub_end, sub_changed, end
-    )
+    tables, truth = build_tables(params, pop, catalog, history, orders, lines, events, sub_end, end)
     return SimulatedData(tables, truth, params, n, seed)
 
 

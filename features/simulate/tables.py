@@ -29,7 +29,6 @@ def build_tables(
     lines: dict[str, np.ndarray],
     events: Events,
     sub_end: np.ndarray,
-    sub_changed: np.ndarray,
     end: float,
 ) -> tuple[dict[str, pa.Table], dict[str, pa.Table]]:
     """``(contract tables, truth tables)``."""
