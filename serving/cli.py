@@ -285,6 +285,22 @@ def simulate(
     console.print(t)
 
 
+@app.command()
+def run(params: ParamsOpt = Path("params.yaml")) -> None:
+    """The main job, end to end on the embedded default warehouse.
+
+    Simulate the brand, validate and load it into the warehouse (``journey simulate``).
+    """
+    steps = [
+        ("simulate -> validate -> load", lambda: simulate(customers=None, seed=None, params=params))
+    ]
+    for i, (title, step) in enumerate(steps, 1):
+        console.rule(f"[bold]{i}/{len(steps)} {title}")
+        step()
+    warehouse = _params(params).warehouse.url
+    console.print(f"[bold green]done.[/bold green] warehouse: {warehouse}", highlight=False)
+
+
 def main() -> None:
     """Entry point: run the app and print actionable errors without a traceback."""
     try:
