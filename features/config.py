@@ -448,6 +448,114 @@ class AnalyticsParams(Section):
     kpis: KpiParams = KpiParams()
 
 
+def normalize_page(name: str) -> str:
+    """Page names compare case-blind with spaces and hyphens as underscores.
+
+    ``"Resources center"`` -> ``"resources_center"``; feature builders apply the same rule
+    to the ``page`` column (see ``features.builders._common.page_key``).
+    """
+    return name.strip().lower().replace(" ", "_").replace("-", "_")
+
+
+class PathsParams(Section):
+    """Journey-path features: which pages matter, what "early" means, which transitions."""
+
+    # Path features look at events in [cutoff - window_days, cutoff).
+    window_days: int = Field(90, gt=0)
+    # "Early in a session" means within its first `early_events` events (seq <= early_events).
+    early_events: int = Field(3, gt=0)
+    # Named key pages -> the page names that count as that page (normalized, see
+    # normalize_page). Each key gives a `<key>_views_<window>d` feature.
+    pages: dict[str, list[str]] = Field(
+        default_factory=lambda: {
+            "pricing": ["pricing"],
+            "membership": ["membership", "subscription", "subscribe"],
+            "size_guide": ["size_guide", "fit_guide"],
+            "returns_page": ["returns", "returns_policy"],
+            "support": ["support", "help", "contact"],
+            "checkout": ["checkout"],
+        }
+    )
+    # Key pages whose presence early in a session is a feature.
+    early_pages: list[str] = Field(default_factory=lambda: ["pricing", "membership"])
+    # Page-to-page transitions counted as features, as [from, to] page names.
+    transitions: list[tuple[str, str]] = Field(
+        default_factory=lambda: [
+            ("product", "size_guide"),
+            ("size_guide", "product"),
+            ("cart", "checkout"),
+            ("checkout", "cart"),
+            ("product", "returns"),
+        ]
+    )
+
+    @field_validator("pages")
+    @classmethod
+    def _normalize_pages(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        for key, names in v.items():
+            if not key.isidentifier() or key != key.lower():
+                raise ValueError(f"page key {key!r} must be a lowercase identifier")
+            if not names:
+                raise ValueError(f"page key {key!r} lists no page names")
+        return {key: [normalize_page(n) for n in names] for key, names in v.items()}
+
+    @field_validator("transitions")
+    @classmethod
+    def _normalize_transitions(cls, v: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        out = [(normalize_page(a), normalize_page(b)) for a, b in v]
+        for a, b in out:
+            if not f"{a}_{b}".isidentifier():
+                raise ValueError(f"transition {a}->{b} must use letters, digits and underscores")
+        return out
+
+    @model_validator(mode="after")
+    def _early_pages_are_keys(self) -> PathsParams:
+        for key in self.early_pages:
+            if key not in self.pages:
+                raise ValueError(unknown_name_message("early page", key, self.pages))
+        return self
+
+
+class FeaturesParams(Section):
+    """Point-in-time customer features (see features.builders)."""
+
+    # Rolling windows [cutoff - w days, cutoff) for counts and sums.
+    windows_days: list[int] = Field(default_factory=lambda: [7, 30, 90, 365])
+    # Trend: the last `trend_days` against the `trend_days` before them.
+    trend_days: int = Field(90, gt=0)
+    # Recent-returns window.
+    returns_window_days: int = Field(90, gt=0)
+    paths: PathsParams = PathsParams()
+
+    @field_validator("windows_days")
+    @classmethod
+    def _windows(cls, v: list[int]) -> list[int]:
+        if not v or any(w <= 0 for w in v) or len(set(v)) != len(v):
+            raise ValueError("windows_days must be distinct positive day counts")
+        return sorted(v)
+
+
+class LabelsParams(Section):
+    """Targets at a cutoff: what churn means and how far labels look ahead."""
+
+    # inactivity: no order in [cutoff, cutoff + horizon_days);
+    # cancellation: a membership active at the cutoff lapses in that window.
+    churn: Literal["inactivity", "cancellation"] = "inactivity"
+    horizon_days: int = Field(90, gt=0)
+    # A subscription that ends is a plan change, not a lapse, when the member is covered
+    # again within this many days of its end.
+    lapse_grace_days: float = Field(1.0, ge=0)
+    # Survival labels are censored this many days after the cutoff at the latest.
+    survival_max_days: int = Field(365, gt=0)
+    # Fit labels: lines ordered in [cutoff - fit_window_days, cutoff), and returns received
+    # within fit_return_days of the order.
+    fit_window_days: int = Field(365, gt=0)
+    fit_return_days: int = Field(60, gt=0)
+    # Exclusive end of the observed data; label windows must end by it. Null: the
+    # midnight after the last timestamp in the data.
+    observed_until: dt.datetime | None = None
+
+
 class Params(Section):
     """All params. ``root`` is the folder relative paths resolve against."""
 
@@ -460,6 +568,8 @@ class Params(Section):
     loaders: LoadersParams = LoadersParams()
     registry: RegistryParams = RegistryParams()
     analytics: AnalyticsParams = AnalyticsParams()
+    features: FeaturesParams = FeaturesParams()
+    labels: LabelsParams = LabelsParams()
 
     @field_validator("root")
     @classmethod

@@ -133,3 +133,46 @@ def real_dataset():
         return loaded[adapter]
 
     return get
+
+
+# Values that literal rows may leave out, so tests spell only what they are about.
+ROW_DEFAULTS: dict[str, dict[str, object]] = {
+    "orders": {"is_refund": False, "revenue": 10.0},
+    "order_lines": {"product_id": "p", "price": 10.0, "quantity": 1},
+    "returns": {"quantity": 1},
+    "events": {"event_type": "page_view"},
+    "subscriptions": {"plan": "Monthly"},
+}
+
+
+def literal_tables(**rows: list[dict]) -> dict[str, ibis.Table]:
+    """Every canonical table as an Ibis memtable with the contract's schema.
+
+    Tables not given are empty; columns not given are null (or their ``ROW_DEFAULTS``).
+    """
+    unknown = set(rows) - set(TABLES)
+    if unknown:
+        raise KeyError(f"unknown tables {sorted(unknown)}; valid: {sorted(TABLES)}")
+    out = {}
+    for name, table in TABLES.items():
+        schema = table.ibis_schema().to_pyarrow()
+        data = [{**ROW_DEFAULTS.get(name, {}), **r} for r in rows.get(name, [])]
+        out[name] = ibis.memtable(pa.Table.from_pylist(data, schema=schema))
+    return out
+
+
+@pytest.fixture
+def make_tables():
+    """Canonical Ibis tables from literal rows: ``make_tables(customers=[...], ...)``."""
+    return literal_tables
+
+
+@pytest.fixture
+def run(con):
+    """Execute an expression in the test warehouse; indexed by ``key`` and sorted."""
+
+    def execute(expr, key: str | None = "customer_id") -> pd.DataFrame:
+        df = con.execute(expr)
+        return df.sort_values(key).set_index(key) if key else df
+
+    return execute
