@@ -236,7 +236,7 @@ def make_revenue_labels(
     t = attach(
         population(tables, cutoff).select(KEY),
         per_customer,
-        {"future_revenue": 0.0, "future_orders": 0},
+        fill={"future_revenue": 0.0, "future_orders": 0},
     )
     return t.select(
         KEY,

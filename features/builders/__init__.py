@@ -126,18 +126,18 @@ def build_features(
     """
     cutoff = as_cutoff(cutoff)
     p = features_params(params)
-    table = population(tables, cutoff).select(KEY)
     seen: dict[str, str] = {}
+    built = []
     for family in _families(families):
-        built = family.build(tables, cutoff, **family.options(p))
-        for col in built.columns:
+        part = family.build(tables, cutoff, **family.options(p))
+        for col in part.columns:
             if col != KEY and col in seen:
                 raise JourneyError(
                     f"feature {col!r} is built by both {seen[col]!r} and {family.name!r}"
                 )
             seen[col] = family.name
-        table = attach(table, built)
-    return table
+        built.append(part)
+    return attach(population(tables, cutoff).select(KEY), *built)
 
 
 def feature_reasons(params: Params | FeaturesParams | None = None) -> dict[str, str]:

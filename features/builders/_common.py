@@ -87,15 +87,26 @@ def sales(orders: ir.Table) -> ir.BooleanValue:
     return ~orders.is_refund.fill_null(False)
 
 
-def attach(base: ir.Table, agg: ir.Table, fill: Mapping[str, object] | None = None) -> ir.Table:
-    """Left-join per-customer aggregates onto ``base``; ``fill`` replaces nulls by column."""
-    joined = base.left_join(agg, KEY)
-    if f"{KEY}_right" in joined.columns:
-        joined = joined.drop(f"{KEY}_right")
+def attach(base: ir.Table, *parts: ir.Table, fill: Mapping[str, object] | None = None) -> ir.Table:
+    """Left-join per-customer tables onto ``base`` in one flat join; ``fill`` replaces nulls.
+
+    Every part is keyed by ``customer_id``; their other column names must be distinct.
+    """
+    joined = base
+    keys = []
+    for i, part in enumerate(parts):
+        key = f"__key{i}"
+        part = part.rename({key: KEY})
+        joined = joined.left_join(part, base[KEY] == part[key])
+        keys.append(key)
     fill = dict(fill or {})
-    if not fill:
-        return joined
-    return joined.mutate(**{c: joined[c].fill_null(v) for c, v in fill.items()})
+    return joined.select(
+        **{
+            c: joined[c].fill_null(fill[c]) if c in fill else joined[c]
+            for c in joined.columns
+            if c not in keys
+        }
+    )
 
 
 def f64(value: ir.NumericValue) -> ir.FloatingValue:

@@ -91,7 +91,7 @@ def build_engagement(
         **{f"active_days_{w}d": days.count(where=days.day <= w) for w in windows_days},
     )
     counts = [c for c in (*by_sessions.columns, *by_days.columns) if c not in (KEY, "last_s")]
-    t = attach(attach(pop, by_sessions), by_days, {c: 0 for c in counts})
+    t = attach(pop, by_sessions, by_days, fill={c: 0 for c in counts})
     out: dict[str, ir.Value] = {
         "sessions_lifetime": f64(t.sessions_lifetime),
         "days_since_last_visit": (ibis.literal(epoch_s(cutoff)) - t.last_s) / DAY_S,

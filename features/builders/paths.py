@@ -163,11 +163,7 @@ def build_paths(
     )
     names = list(_names(window_days, pages, early_pages, transitions))
     nullable = {f"path_length_mean_{p}", f"path_length_max_{p}"}
-    t = attach(
-        attach(pop, by_session),
-        by_page,
-        {c: 0 for c in names if c not in nullable},
-    )
+    t = attach(pop, by_session, by_page, fill={c: 0 for c in names if c not in nullable})
     return t.select(KEY, **{c: f64(t[c]) for c in names})
 
 

@@ -72,7 +72,7 @@ def build_promo(tables: Mapping[str, ir.Table], cutoff: dt.datetime | dt.date) -
     first = first.filter(first["rank"] == 0).select(KEY, first_promo=first.promo)
     attrs = customers.select(KEY, "channel", "region")
 
-    t = attach(attach(attach(pop, per_customer, {"orders": 0, "promo_orders": 0}), first), attrs)
+    t = attach(pop, per_customer, first, attrs, fill={"orders": 0, "promo_orders": 0})
     return t.select(
         KEY,
         promo_orders_lifetime=f64(t.promo_orders),

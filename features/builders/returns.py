@@ -140,7 +140,7 @@ def build_returns(
     counts = [
         c for c in reasons(window_days=w) if c not in ("return_rate", "cup_volume_drift_steps")
     ]
-    t = attach(attach(pop, by_returns), by_lines, {c: 0 for c in counts})
+    t = attach(pop, by_returns, by_lines, fill={c: 0 for c in counts})
     out = {c: f64(t[c]) for c in counts}
     out["return_rate"] = safe_ratio(t.returns_lifetime, t.units_bought)
     out["cup_volume_drift_steps"] = t.vol_kept - t.vol_bought

@@ -119,10 +119,8 @@ def build_subscription(tables: Mapping[str, ir.Table], cutoff: dt.datetime | dt.
         plan_price=f64(live.price),
     )
 
-    t = attach(
-        attach(pop, history, {"subscriptions_lifetime": 0, "plan_changes": 0, "member_days": 0}),
-        current,
-    )
+    zeros = {"subscriptions_lifetime": 0, "plan_changes": 0, "member_days": 0}
+    t = attach(pop, history, current, fill=zeros)
     elapsed = (c - t.plan_start_s) / DAY_S
     subscribed = t.plan.notnull()
     return t.select(

@@ -131,8 +131,7 @@ def build_value(
     per_customer = past.group_by(KEY).aggregate(**aggs)
     zeros = {name: 0 for name in aggs if not name.endswith("_s")}
 
-    t = attach(pop, per_customer, zeros)
-    t = attach(t, _interpurchase(past.filter(sale)))
+    t = attach(pop, per_customer, _interpurchase(past.filter(sale)), fill=zeros)
     c = ibis.literal(epoch_s(cutoff))
     out = {
         "tenure_days": days_before(t.signup_ts, cutoff),
