@@ -301,6 +301,60 @@ def run(params: ParamsOpt = Path("params.yaml")) -> None:
     console.print(f"[bold green]done.[/bold green] warehouse: {warehouse}", highlight=False)
 
 
+@app.command()
+def features(
+    as_of: Annotated[
+        dt.datetime,
+        typer.Option(
+            "--as-of",
+            formats=["%Y-%m-%d"],
+            help="Snapshot date: features use events before its midnight (UTC).",
+        ),
+    ],
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Build customer features as of a date into the warehouse table `features`.
+
+    Rows are keyed by (customer_id, as_of); re-running a date replaces its rows in one
+    transaction. Prints rows, columns, null shares and a few distributions.
+    """
+    from features.io.warehouse import connect
+    from features.store import summarize_features, write_features
+
+    p = _params(params)
+    day = as_of.date()
+    con = connect(p.warehouse.url)
+    with console.status(f"building features as of {day:%Y-%m-%d} ..."):
+        rows = write_features(con, day, params=p)
+        summary = summarize_features(con, day)
+    print_feature_summary(summary)
+    console.print(f"wrote {rows:,} rows to warehouse table `features` (as_of = {day:%Y-%m-%d})")
+
+
+def print_feature_summary(summary) -> None:
+    """Rows, columns, the features most often null, headline distributions, categories."""
+    console.print(
+        f"[bold]features as of {summary.as_of:%Y-%m-%d}[/bold]: "
+        f"{summary.rows:,} customers x {summary.columns} features"
+    )
+    nulls = summary.null_shares[summary.null_shares > 0]
+    t = RichTable(title=f"null shares ({len(nulls)} of {summary.columns} features have nulls)")
+    t.add_column("feature")
+    t.add_column("null share", justify="right")
+    for name, share in nulls.head(10).items():
+        t.add_row(name, f"{share:.1%}")
+    console.print(t)
+    d = RichTable(title="distributions")
+    for col in ("feature", "mean", "p10", "p50", "p90"):
+        d.add_column(col, justify="left" if col == "feature" else "right")
+    for name, row in summary.distributions.iterrows():
+        d.add_row(name, *(f"{row[c]:,.2f}" for c in ("mean", "p10", "p50", "p90")))
+    console.print(d)
+    for name, shares in summary.categories.items():
+        top = ", ".join(f"{value} {share:.0%}" for value, share in shares.items())
+        console.print(f"  {name}: {top}")
+
+
 def main() -> None:
     """Entry point: run the app and print actionable errors without a traceback."""
     try:

@@ -88,3 +88,50 @@ def table(con: BaseBackend, name: str) -> ir.Table:
     if name not in present:
         raise JourneyError(unknown_name_message("warehouse table", name, present))
     return con.table(name)
+
+
+def _schema_diff(have: ibis.Schema, want: ibis.Schema) -> str:
+    missing = [c for c in want.names if c not in have.names]
+    extra = [c for c in have.names if c not in want.names]
+    retyped = [
+        f"{c} ({have[c]} -> {want[c]})"
+        for c in want.names
+        if c in have.names and have[c].copy(nullable=True) != want[c].copy(nullable=True)
+    ]
+    parts = [
+        f"{label}: {', '.join(cols)}"
+        for label, cols in (("new", missing), ("dropped", extra), ("retyped", retyped))
+        if cols
+    ]
+    if not parts and list(have.names) != list(want.names):
+        parts.append("same columns in a different order")
+    return "; ".join(parts)
+
+
+def replace_rows(
+    con: BaseBackend, name: str, expr: ir.Table, *, where: Mapping[str, object]
+) -> None:
+    """Replace the rows of table ``name`` that match ``where`` (column = value) with ``expr``.
+
+    Creates the table on first use. A table whose columns differ from ``expr``'s is an
+    error naming the differences (rows written with other settings would not line up).
+    Callers wrap this in :func:`transaction` so readers see the old rows or the new ones.
+    """
+    import sqlglot as sg
+    import sqlglot.expressions as sge
+
+    if name not in con.list_tables():
+        con.create_table(name, schema=expr.schema())
+    else:
+        have = con.table(name).schema()
+        diff = _schema_diff(have, expr.schema())
+        if diff:
+            raise JourneyError(
+                f"warehouse table {name!r} was written with other columns ({diff}); "
+                f"drop it or rebuild every date with the current params"
+            )
+        cond = sge.and_(
+            *(sg.column(col, quoted=True).eq(sge.convert(value)) for col, value in where.items())
+        )
+        con.raw_sql(sg.delete(sg.table(name, quoted=True)).where(cond).sql(con.dialect))
+    con.insert(name, expr)
