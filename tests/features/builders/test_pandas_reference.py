@@ -1,4 +1,4 @@
-"""The Ibis builders on DuckDB agree with plain pandas (benchmarks/pandas_features.py).
+"""The Ibis builders on DuckDB agree with plain pandas (benchmarks/baselines/pandas_features.py).
 
 Two samples: a seeded random shop of a few hundred customers, and random histories
 around the cutoff from hypothesis (empty tables, nulls, ties and window boundaries).
@@ -14,7 +14,7 @@ import pyarrow as pa
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from benchmarks.pandas_features import build_features_pandas
+from benchmarks.baselines.pandas_features import build_features_pandas
 from features.builders import build_features, categorical_features
 from features.config import FeaturesParams
 from features.contract.schema import TABLES

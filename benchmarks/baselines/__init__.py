@@ -1,0 +1,1 @@
+"""Reference implementations the benchmarks compare the feature builders with."""
