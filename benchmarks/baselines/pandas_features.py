@@ -110,20 +110,19 @@ def engagement(frames, cutoff, *, windows_days) -> pd.DataFrame:
     pop = population(frames, cutoff)
     c_s = _cutoff_s(cutoff)
     e = frames["events"]
-    e = e.loc[e.ts < cutoff, [KEY, "session_id", "ts", "event_type"]].copy()
+    e = e.loc[e.ts < cutoff, [KEY, "seq", "ts", "event_type"]].copy()
     e["s"] = epoch_s(e.ts)
     e["day"] = np.ceil((c_s - e.s) / DAY)
     e["pv"] = e.event_type.eq("page_view")
+    e["start"] = e.seq.eq(1)  # a session counts where it starts
 
     out = pd.DataFrame(index=pop.index)
-    session_day = e.groupby([KEY, "session_id"]).day.min()
-    by_customer = session_day.groupby(level=KEY)
-    out["sessions_lifetime"] = by_customer.size()
+    out["sessions_lifetime"] = e.groupby(KEY).start.sum()
     out["days_since_last_visit"] = (c_s - e.groupby(KEY).s.max()) / DAY
-    days = e.groupby([KEY, "day"], as_index=False).pv.sum()
+    days = e.groupby([KEY, "day"], as_index=False)[["pv", "start"]].sum()
     for w in windows_days:
-        out[f"sessions_{w}d"] = session_day.le(w).groupby(level=KEY).sum()
         in_w = days.loc[days.day <= w].groupby(KEY)
+        out[f"sessions_{w}d"] = in_w.start.sum()
         out[f"page_views_{w}d"] = in_w.pv.sum()
         out[f"active_days_{w}d"] = in_w.size()
     counts = [c for c in out.columns if c != "days_since_last_visit"]
@@ -153,24 +152,25 @@ def paths(
     by_customer = sessions.groupby(level=KEY)
     out = pd.DataFrame(index=pop.index)
 
-    paged = e.loc[e.pk.notna()].sort_values(["session_id", "seq"])
-    paged["prev"] = paged.groupby("session_id").pk.shift()
+    paged = e.loc[e.pk.notna(), [KEY, "session_id", "seq", "pk"]]
+    following = paged[["session_id", "seq", "pk"]].assign(seq=paged.seq - 1)
+    moves = paged.merge(following, on=["session_id", "seq"], suffixes=("_prev", ""))
     for key, names in pages.items():
         out[f"{key}_views_{p}"] = paged.loc[paged.pk.isin(names)].groupby(KEY).size()
     for k in early_pages:
         out[f"early_{k}_sessions_{p}"] = by_customer[f"early_{k}"].sum()
-    out[f"distinct_pages_{p}"] = paged.groupby(KEY).pk.nunique()
     out[f"path_length_mean_{p}"] = by_customer.length.mean()
     out[f"path_length_max_{p}"] = by_customer.length.max()
     out[f"checkout_sessions_{p}"] = by_customer.checkout.sum()
     abandoned = sessions.checkout & ~sessions.purchase
     out[f"abandoned_checkouts_{p}"] = abandoned.groupby(level=KEY).sum()
     for a, b in transitions:
-        hit = paged.prev.eq(a) & paged.pk.eq(b)
-        out[f"{a}_to_{b}_{p}"] = paged.loc[hit].groupby(KEY).size()
+        hit = moves.pk_prev.eq(a) & moves.pk.eq(b)
+        out[f"{a}_to_{b}_{p}"] = moves.loc[hit].groupby(KEY).size()
     nullable = [f"path_length_mean_{p}", f"path_length_max_{p}"]
     counts = out.columns.difference(nullable)
     out[counts] = out[counts].fillna(0)
+    out[f"key_pages_seen_{p}"] = sum(out[f"{key}_views_{p}"].gt(0) for key in pages)
     return out.astype(float).reindex(pop.index)
 
 
@@ -203,9 +203,9 @@ def returns(frames, cutoff, *, window_days) -> pd.DataFrame:
     by_line = lines.groupby(KEY)
     out["distinct_sizes"] = by_line["size"].nunique()
     out["distinct_bands"] = by_line.band.nunique()
-    out["distinct_cups"] = by_line.cup.nunique()
+    out["distinct_cups"] = lines.cup.str.upper().groupby(lines[KEY]).nunique()
     bras = lines.loc[lines.band.notna() & lines.cup.notna()].copy()
-    bras["label"] = bras.band.astype("Int64").astype(str) + bras.cup
+    bras["label"] = bras.band.astype("Int64").astype(str) + bras.cup.str.upper()
     bras["volume"] = _cup_volume(bras)
     bras["kept"] = ~bras.line_id.isin(r.line_id)
     out["distinct_bra_sizes"] = bras.groupby(KEY).label.nunique()

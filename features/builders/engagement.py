@@ -1,10 +1,10 @@
 """Engagement: sessions, page views and active days over rolling windows, days since last visit.
 
 Point in time: uses events with ``ts < cutoff`` only. A window of ``w`` days is
-``[cutoff - w days, cutoff)``. A session counts in a window when any of its events
-before the cutoff falls in it. An active day is a 24-hour block
-``[cutoff - k days, cutoff - (k - 1) days)`` with at least one event; for a midnight
-cutoff these are calendar days.
+``[cutoff - w days, cutoff)``. A session counts in a window when it starts there (its
+first event, ``seq = 1``, is in the window); this needs no pass over sessions. An active
+day is a 24-hour block ``[cutoff - k days, cutoff - (k - 1) days)`` with at least one
+event; for a midnight cutoff these are calendar days.
 
 Every customer with ``signup_ts < cutoff`` gets a row: counts are 0 without events and
 ``days_since_last_visit`` is null.
@@ -16,19 +16,15 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-import ibis
-
 from features.builders._common import (
-    DAY_S,
     KEY,
     as_cutoff,
     attach,
     day_index,
-    epoch_s,
+    days_before,
     f64,
     population,
     require,
-    ts_epoch_s,
 )
 
 if TYPE_CHECKING:
@@ -73,28 +69,25 @@ def build_engagement(
     pop = population(tables, cutoff)
     (events,) = require(tables, "events")
     past = events.filter(events.ts < cutoff)
-    past = past.mutate(day=day_index(past.ts, cutoff), s=ts_epoch_s(past.ts))
-
-    # Sessions first: a session is in a window when its latest event before the cutoff is.
-    sessions = past.group_by([KEY, "session_id"]).aggregate(day=past.day.min())
-    by_sessions = sessions.group_by(KEY).aggregate(
-        sessions_lifetime=sessions.count(),
-        **{f"sessions_{w}d": sessions.count(where=sessions.day <= w) for w in windows_days},
+    # One pass over the events: per customer and day block, then per customer.
+    days = past.group_by([KEY, day_index(past.ts, cutoff).name("day")]).aggregate(
+        sessions=past.count(where=past.seq == 1),
+        page_views=past.count(where=past.event_type == "page_view"),
+        last_ts=past.ts.max(),
     )
-    # Then days: page views and activity per (customer, day block).
-    days = past.group_by([KEY, "day"]).aggregate(
-        page_views=past.count(where=past.event_type == "page_view"), last_s=past.s.max()
-    )
+    within = {w: days.day <= w for w in windows_days}
     by_days = days.group_by(KEY).aggregate(
-        last_s=days.last_s.max(),
-        **{f"page_views_{w}d": days.page_views.sum(where=days.day <= w) for w in windows_days},
-        **{f"active_days_{w}d": days.count(where=days.day <= w) for w in windows_days},
+        last_ts=days.last_ts.max(),
+        sessions_lifetime=days.sessions.sum(),
+        **{f"sessions_{w}d": days.sessions.sum(where=within[w]) for w in windows_days},
+        **{f"page_views_{w}d": days.page_views.sum(where=within[w]) for w in windows_days},
+        **{f"active_days_{w}d": days.count(where=within[w]) for w in windows_days},
     )
-    counts = [c for c in (*by_sessions.columns, *by_days.columns) if c not in (KEY, "last_s")]
-    t = attach(pop, by_sessions, by_days, fill={c: 0 for c in counts})
+    counts = [c for c in by_days.columns if c not in (KEY, "last_ts")]
+    t = attach(pop, by_days, fill={c: 0 for c in counts})
     out: dict[str, ir.Value] = {
         "sessions_lifetime": f64(t.sessions_lifetime),
-        "days_since_last_visit": (ibis.literal(epoch_s(cutoff)) - t.last_s) / DAY_S,
+        "days_since_last_visit": days_before(t.last_ts, cutoff),
     }
     for w in windows_days:
         for stem in ("sessions", "page_views", "active_days"):

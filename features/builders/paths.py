@@ -8,13 +8,15 @@ Definitions:
 
 - page names compare normalized: lowercase, spaces and hyphens as underscores;
 - ``<key>_views_<P>d``: events on any page listed for ``key`` in ``params.yaml``;
+  ``key_pages_seen_<P>d``: how many of the key pages were seen at all;
 - ``early_<key>_sessions_<P>d``: sessions in which a ``key`` page is among the session's
   first ``early_events`` events (``seq <= early_events``);
 - path length: events per session within the window (mean and max);
 - a checkout session has an event of type ``checkout`` or on a ``checkout`` key page; it is
   abandoned when the session has no ``purchase`` event before the cutoff;
-- ``<from>_to_<to>_<P>d``: consecutive page-bearing events of a session (by ``seq``,
-  within the window) going from one page to the other.
+- ``<from>_to_<to>_<P>d``: consecutive events of a session (``seq`` and ``seq + 1``,
+  both in the window) on the one page and then the other. Sequence numbers are positions
+  in the session, so this is a join, not a window function (which engines sort for).
 
 Every customer with ``signup_ts < cutoff`` gets a row: counts are 0 without events in
 the window and the path-length features are null.
@@ -60,7 +62,7 @@ def _names(
             f"{key} seen early in {{value:.0f}} visits in the last {window_days} days"
         )
     out |= {
-        f"distinct_pages_{p}": f"{{value:.0f}} different pages in the last {window_days} days",
+        f"key_pages_seen_{p}": f"saw {{value:.0f}} of the key pages in the last {window_days} days",
         f"path_length_mean_{p}": "{value:.1f} steps per visit on average",
         f"path_length_max_{p}": "longest visit {value:.0f} steps",
         f"checkout_sessions_{p}": f"reached checkout in {{value:.0f}} visits in the last {window_days} days",
@@ -88,15 +90,19 @@ def reasons(
 def _window_events(tables: Mapping[str, ir.Table], cutoff: dt.datetime, window_days: int):
     (events,) = require(tables, "events")
     start = cutoff - dt.timedelta(days=window_days)
-    recent = events.filter((events.ts < cutoff) & (events.ts >= start))
+    recent = events.filter((events.ts < cutoff) & (events.ts >= start)).select(
+        KEY, "session_id", "seq", "event_type", "page"
+    )
     return recent.mutate(pk=page_key(recent.page))
 
 
-def _transitions(recent: ir.Table) -> ir.Table:
-    """Page-bearing events with the previous page of the same session (``prev``)."""
-    paged = recent.filter(recent.pk.notnull())
-    w = ibis.window(group_by="session_id", order_by="seq")
-    return paged.mutate(prev=paged.pk.lag().over(w))
+def _with_next_page(recent: ir.Table) -> ir.Table:
+    """Every event with ``next_pk``, the page of the session's next event (seq + 1)."""
+    nxt = recent.select(next_session="session_id", next_seq="seq", next_pk="pk")
+    joined = recent.left_join(
+        nxt, [recent.session_id == nxt.next_session, recent.seq + 1 == nxt.next_seq]
+    )
+    return joined.drop("next_session", "next_seq")
 
 
 def build_paths(
@@ -129,13 +135,19 @@ def build_paths(
     p = f"{window_days}d"
     key_pages = {key: [str(n) for n in names] for key, names in pages.items()}
 
-    checkout = (recent.event_type == "checkout") | recent.pk.isin(key_pages.get("checkout", []))
-    early = recent.seq <= early_events
-    sessions = recent.group_by([KEY, "session_id"]).aggregate(
-        length=recent.count(),
+    # One pass: each event with its successor's page, per session, then per customer.
+    ev = _with_next_page(recent)
+    checkout = (ev.event_type == "checkout") | ev.pk.isin(key_pages.get("checkout", []))
+    early = ev.seq <= early_events
+    moves = {(a, b): f"__move_{i}" for i, (a, b) in enumerate(transitions)}
+    views = {key: f"__views_{key}" for key in key_pages}
+    sessions = ev.group_by([KEY, "session_id"]).aggregate(
+        length=ev.count(),
         checkout=checkout.any(),
-        purchase=(recent.event_type == "purchase").any(),
-        **{f"early_{k}": (recent.pk.isin(key_pages[k]) & early).any() for k in early_pages},
+        purchase=(ev.event_type == "purchase").any(),
+        **{f"early_{k}": (ev.pk.isin(key_pages[k]) & early).any() for k in early_pages},
+        **{col: ev.count(where=ev.pk.isin(key_pages[k])) for k, col in views.items()},
+        **{col: ev.count(where=(ev.pk == a) & (ev.next_pk == b)) for (a, b), col in moves.items()},
     )
     by_session = sessions.group_by(KEY).aggregate(
         **{f"path_length_mean_{p}": sessions.length.mean()},
@@ -148,22 +160,15 @@ def build_paths(
             f"early_{k}_sessions_{p}": sessions.count(where=sessions[f"early_{k}"])
             for k in early_pages
         },
-    )
-    moves = _transitions(recent)
-    by_page = moves.group_by(KEY).aggregate(
-        **{f"distinct_pages_{p}": moves.pk.nunique()},
-        **{
-            f"{key}_views_{p}": moves.count(where=moves.pk.isin(names))
-            for key, names in key_pages.items()
-        },
-        **{
-            f"{a}_to_{b}_{p}": moves.count(where=(moves.prev == a) & (moves.pk == b))
-            for a, b in transitions
-        },
+        **{f"{k}_views_{p}": sessions[col].sum() for k, col in views.items()},
+        **{f"{a}_to_{b}_{p}": sessions[col].sum() for (a, b), col in moves.items()},
     )
     names = list(_names(window_days, pages, early_pages, transitions))
     nullable = {f"path_length_mean_{p}", f"path_length_max_{p}"}
-    t = attach(pop, by_session, by_page, fill={c: 0 for c in names if c not in nullable})
+    zeros = {c: 0 for c in names if c not in nullable}
+    t = attach(pop, by_session, fill={c: v for c, v in zeros.items() if c in by_session.columns})
+    seen = sum(ibis.ifelse(t[f"{k}_views_{p}"] > 0, 1, 0) for k in key_pages)
+    t = t.mutate(**{f"key_pages_seen_{p}": seen})
     return t.select(KEY, **{c: f64(t[c]) for c in names})
 
 
@@ -175,9 +180,9 @@ def top_transitions(
     Uses events in ``[cutoff - window_days, cutoff)``; ties are broken by page names.
     Self-transitions (a page reloaded) are left out.
     """
-    moves = _transitions(_window_events(tables, as_cutoff(cutoff), window_days))
-    moves = moves.filter(moves.prev.notnull() & (moves.prev != moves.pk))
-    counts = moves.group_by(from_page=moves.prev, to_page=moves.pk).aggregate(
+    ev = _with_next_page(_window_events(tables, as_cutoff(cutoff), window_days))
+    moves = ev.filter(ev.pk.notnull() & ev.next_pk.notnull() & (ev.pk != ev.next_pk))
+    counts = moves.group_by(from_page=moves.pk, to_page=moves.next_pk).aggregate(
         transitions=moves.count(), customers=moves[KEY].nunique()
     )
     return counts.order_by([ibis.desc("transitions"), "from_page", "to_page"]).limit(n)

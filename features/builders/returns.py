@@ -9,6 +9,9 @@ and a return's ``quantity``.
 ``fit_feedback`` is not used here: it carries no timestamp, so it cannot be placed
 before or after a cutoff (the fit labels use it).
 
+Sizes tried are distinct ``size`` labels and distinct (band, cup) pairs; bands and cups
+are counted over the contract's bands and cups (cups case-blind).
+
 Size drift is in cup-volume steps (``features.sizes``): band step + cup step, equal for
 sister sizes. ``cup_volume_drift_steps`` is the mean cup volume of bra lines kept (not
 returned before the cutoff) minus the mean over all bra lines bought; negative means the
@@ -37,7 +40,7 @@ from features.builders._common import (
     safe_ratio,
     sales,
 )
-from features.contract.schema import BRA_BANDS
+from features.contract.schema import BRA_BANDS, BRA_CUPS
 from features.sizes import CUP_STEP
 
 if TYPE_CHECKING:
@@ -125,22 +128,32 @@ def build_returns(
 
     returned = past.group_by("line_id").aggregate(returned=past.count())
     lines = lines.left_join(returned, "line_id").drop("line_id_right")
+    lines = lines.mutate(cup=lines.cup.upper())
     vol = cup_volume(lines.band, lines.cup)
     kept = lines.returned.isnull()
     bra = lines.band.notnull() & lines.cup.notnull()
+    cup = lines.cup
+
+    def tried(hit: ir.BooleanValue) -> ir.IntegerValue:
+        return hit.fill_null(False).any().cast("int64")
+
+    # Bands and cups have small fixed domains in the contract: summing "tried this one"
+    # flags counts them without a distinct count (which engines run as extra passes).
     by_lines = lines.group_by(KEY).aggregate(
         units_bought=lines.quantity.sum(),
-        distinct_sizes=lines.size.nunique(),
-        distinct_bands=lines.band.nunique(),
-        distinct_cups=lines.cup.nunique(),
-        distinct_bra_sizes=(lines.band.cast("string") + lines.cup).nunique(where=bra),
+        distinct_bands=sum(tried(lines.band == b) for b in BRA_BANDS),
+        distinct_cups=sum(tried(cup == c) for c in BRA_CUPS),
         vol_kept=vol.mean(where=bra & kept),
         vol_bought=vol.mean(where=bra),
     )
+    labels = lines.filter(lines.size.notnull()).group_by([KEY, "size"]).aggregate()
+    pairs = lines.filter(bra).group_by([KEY, "band", "cup"]).aggregate()
     counts = [
         c for c in reasons(window_days=w) if c not in ("return_rate", "cup_volume_drift_steps")
     ]
-    t = attach(pop, by_returns, by_lines, fill={c: 0 for c in counts})
+    sizes = labels.group_by(KEY).aggregate(distinct_sizes=labels.count())
+    bra_sizes = pairs.group_by(KEY).aggregate(distinct_bra_sizes=pairs.count())
+    t = attach(pop, by_returns, by_lines, sizes, bra_sizes, fill={c: 0 for c in counts})
     out = {c: f64(t[c]) for c in counts}
     out["return_rate"] = safe_ratio(t.returns_lifetime, t.units_bought)
     out["cup_volume_drift_steps"] = t.vol_kept - t.vol_bought

@@ -201,7 +201,7 @@ def futures(draw, base):
 SHOP_PAGES = np.array(["home", "Pricing", "product", "size guide", "cart", "checkout", "returns"])
 SHOP_PAGES = np.append(SHOP_PAGES, ["membership", "help", None])
 SHOP_TYPES = np.array(["page_view"] * 4 + ["search", "add_to_cart", "checkout", "purchase"])
-BRAS = [(34, "C"), (32, "D"), (36, "B"), (30, "DD"), (None, None)]
+BRAS = [(34, "C"), (32, "D"), (36, "B"), (30, "AA"), (None, None)]
 
 
 def _random_shop(seed: int = 7, customers: int = 300) -> dict[str, pd.DataFrame]:
