@@ -5,7 +5,9 @@ Two jobs: the independent reference the Ibis builders are tested against
 ``benchmarks/features.py``. It takes plain DataFrames with the contract's columns
 (timestamps as ``datetime64``) and returns one row per customer with
 ``signup_ts < cutoff``, indexed by ``customer_id``. Features use rows before the cutoff
-only. Time differences use whole epoch seconds, as the builders do.
+only. Time differences use whole epoch seconds, as the builders do. String columns may
+be ``category`` (every groupby passes ``observed=True``); ties break on ``order_id`` and
+``subscription_id``, which must then stay plain strings so that they sort lexically.
 """
 
 from __future__ import annotations
@@ -58,8 +60,8 @@ def value(frames, cutoff, *, windows_days, trend_days) -> pd.DataFrame:
     o["refund"] = o.revenue.abs().where(~o.sale, 0.0)
     o["s"] = epoch_s(o.ts)
     sales = o.loc[o.sale].sort_values([KEY, "ts", "order_id"])
-    by_sale = sales.groupby(KEY)
-    by_all = o.groupby(KEY)
+    by_sale = sales.groupby(KEY, observed=True)
+    by_all = o.groupby(KEY, observed=True)
 
     out = pd.DataFrame(index=pop.index)
     out["tenure_days"] = (c_s - epoch_s(pop.signup_ts)) / DAY
@@ -74,29 +76,29 @@ def value(frames, cutoff, *, windows_days, trend_days) -> pd.DataFrame:
     out["refund_share"] = (out.refunds_lifetime / gross).where(gross > 0)
     out["aov"] = (gross / out.orders_lifetime).where(out.orders_lifetime > 0)
     gaps = by_sale.s.diff() / DAY
-    out["interpurchase_days_mean"] = gaps.groupby(sales[KEY]).mean()
-    out["interpurchase_days_std"] = gaps.groupby(sales[KEY]).std()
+    out["interpurchase_days_mean"] = gaps.groupby(sales[KEY], observed=True).mean()
+    out["interpurchase_days_std"] = gaps.groupby(sales[KEY], observed=True).std()
 
     def since(days):
         return o.ts >= pd.Timestamp(cutoff) - pd.Timedelta(days=days)
 
     for w in windows_days:
         inside = since(w)
-        out[f"orders_{w}d"] = o.loc[inside & o.sale].groupby(KEY).size()
-        out[f"spend_{w}d"] = o.loc[inside].groupby(KEY).amount.sum()
+        out[f"orders_{w}d"] = o.loc[inside & o.sale].groupby(KEY, observed=True).size()
+        out[f"spend_{w}d"] = o.loc[inside].groupby(KEY, observed=True).amount.sum()
     recent = since(trend_days)
     prev = since(2 * trend_days) & ~recent
     orders_diff = (
         o.loc[recent & o.sale]
-        .groupby(KEY)
+        .groupby(KEY, observed=True)
         .size()
-        .sub(o.loc[prev & o.sale].groupby(KEY).size(), fill_value=0)
+        .sub(o.loc[prev & o.sale].groupby(KEY, observed=True).size(), fill_value=0)
     )
     spend_diff = (
         o.loc[recent]
-        .groupby(KEY)
+        .groupby(KEY, observed=True)
         .amount.sum()
-        .sub(o.loc[prev].groupby(KEY).amount.sum(), fill_value=0)
+        .sub(o.loc[prev].groupby(KEY, observed=True).amount.sum(), fill_value=0)
     )
     out[f"orders_trend_{trend_days}d"] = orders_diff
     out[f"spend_trend_{trend_days}d"] = spend_diff
@@ -117,11 +119,11 @@ def engagement(frames, cutoff, *, windows_days) -> pd.DataFrame:
     e["start"] = e.seq.eq(1)  # a session counts where it starts
 
     out = pd.DataFrame(index=pop.index)
-    out["sessions_lifetime"] = e.groupby(KEY).start.sum()
-    out["days_since_last_visit"] = (c_s - e.groupby(KEY).s.max()) / DAY
-    days = e.groupby([KEY, "day"], as_index=False)[["pv", "start"]].sum()
+    out["sessions_lifetime"] = e.groupby(KEY, observed=True).start.sum()
+    out["days_since_last_visit"] = (c_s - e.groupby(KEY, observed=True).s.max()) / DAY
+    days = e.groupby([KEY, "day"], as_index=False, observed=True)[["pv", "start"]].sum()
     for w in windows_days:
-        in_w = days.loc[days.day <= w].groupby(KEY)
+        in_w = days.loc[days.day <= w].groupby(KEY, observed=True)
         out[f"sessions_{w}d"] = in_w.start.sum()
         out[f"page_views_{w}d"] = in_w.pv.sum()
         out[f"active_days_{w}d"] = in_w.size()
@@ -146,27 +148,27 @@ def paths(
         e[f"early_{k}"] = e.pk.isin(pages[k]) & early
 
     flags = ["checkout", "purchase", *(f"early_{k}" for k in early_pages)]
-    sessions = e.groupby([KEY, "session_id"]).agg(
+    sessions = e.groupby([KEY, "session_id"], observed=True).agg(
         length=("seq", "size"), **{f: (f, "any") for f in flags}
     )
-    by_customer = sessions.groupby(level=KEY)
+    by_customer = sessions.groupby(level=KEY, observed=True)
     out = pd.DataFrame(index=pop.index)
 
     paged = e.loc[e.pk.notna(), [KEY, "session_id", "seq", "pk"]]
     following = paged[["session_id", "seq", "pk"]].assign(seq=paged.seq - 1)
     moves = paged.merge(following, on=["session_id", "seq"], suffixes=("_prev", ""))
     for key, names in pages.items():
-        out[f"{key}_views_{p}"] = paged.loc[paged.pk.isin(names)].groupby(KEY).size()
+        out[f"{key}_views_{p}"] = paged.loc[paged.pk.isin(names)].groupby(KEY, observed=True).size()
     for k in early_pages:
         out[f"early_{k}_sessions_{p}"] = by_customer[f"early_{k}"].sum()
     out[f"path_length_mean_{p}"] = by_customer.length.mean()
     out[f"path_length_max_{p}"] = by_customer.length.max()
     out[f"checkout_sessions_{p}"] = by_customer.checkout.sum()
     abandoned = sessions.checkout & ~sessions.purchase
-    out[f"abandoned_checkouts_{p}"] = abandoned.groupby(level=KEY).sum()
+    out[f"abandoned_checkouts_{p}"] = abandoned.groupby(level=KEY, observed=True).sum()
     for a, b in transitions:
         hit = moves.pk_prev.eq(a) & moves.pk.eq(b)
-        out[f"{a}_to_{b}_{p}"] = moves.loc[hit].groupby(KEY).size()
+        out[f"{a}_to_{b}_{p}"] = moves.loc[hit].groupby(KEY, observed=True).size()
     nullable = [f"path_length_mean_{p}", f"path_length_max_{p}"]
     counts = out.columns.difference(nullable)
     out[counts] = out[counts].fillna(0)
@@ -192,27 +194,27 @@ def returns(frames, cutoff, *, window_days) -> pd.DataFrame:
     w = window_days
 
     out = pd.DataFrame(index=pop.index)
-    out["units_bought"] = lines.groupby(KEY).quantity.sum()
-    out["returns_lifetime"] = r.groupby(KEY).quantity.sum()
-    out["fit_returns_lifetime"] = r.loc[fit].groupby(KEY).quantity.sum()
-    out[f"returns_{w}d"] = r.loc[recent].groupby(KEY).quantity.sum()
-    out[f"fit_returns_{w}d"] = r.loc[recent & fit].groupby(KEY).quantity.sum()
+    out["units_bought"] = lines.groupby(KEY, observed=True).quantity.sum()
+    out["returns_lifetime"] = r.groupby(KEY, observed=True).quantity.sum()
+    out["fit_returns_lifetime"] = r.loc[fit].groupby(KEY, observed=True).quantity.sum()
+    out[f"returns_{w}d"] = r.loc[recent].groupby(KEY, observed=True).quantity.sum()
+    out[f"fit_returns_{w}d"] = r.loc[recent & fit].groupby(KEY, observed=True).quantity.sum()
     for reason in ("too_small", "too_large"):
         hit = recent & r.reason.eq(reason)
-        out[f"{reason}_returns_{w}d"] = r.loc[hit].groupby(KEY).quantity.sum()
-    by_line = lines.groupby(KEY)
+        out[f"{reason}_returns_{w}d"] = r.loc[hit].groupby(KEY, observed=True).quantity.sum()
+    by_line = lines.groupby(KEY, observed=True)
     out["distinct_sizes"] = by_line["size"].nunique()
     out["distinct_bands"] = by_line.band.nunique()
-    out["distinct_cups"] = lines.cup.str.upper().groupby(lines[KEY]).nunique()
+    out["distinct_cups"] = lines.cup.str.upper().groupby(lines[KEY], observed=True).nunique()
     bras = lines.loc[lines.band.notna() & lines.cup.notna()].copy()
     bras["label"] = bras.band.astype("Int64").astype(str) + bras.cup.str.upper()
     bras["volume"] = _cup_volume(bras)
     bras["kept"] = ~bras.line_id.isin(r.line_id)
-    out["distinct_bra_sizes"] = bras.groupby(KEY).label.nunique()
+    out["distinct_bra_sizes"] = bras.groupby(KEY, observed=True).label.nunique()
     out = out.fillna(0).astype(float)
     out["return_rate"] = (out.returns_lifetime / out.units_bought).where(out.units_bought > 0)
-    kept = bras.loc[bras.kept].groupby(KEY).volume.mean()
-    out["cup_volume_drift_steps"] = kept - bras.groupby(KEY).volume.mean()
+    kept = bras.loc[bras.kept].groupby(KEY, observed=True).volume.mean()
+    out["cup_volume_drift_steps"] = kept - bras.groupby(KEY, observed=True).volume.mean()
     return out.reindex(pop.index)
 
 
@@ -220,17 +222,17 @@ def promo(frames, cutoff) -> pd.DataFrame:
     pop = population(frames, cutoff)
     o = frames["orders"]
     sales = o.loc[(o.ts < cutoff) & _is_sale(o)].copy()
-    sales["promo"] = sales.promo_code.fillna("").str.strip().str.len() > 0
-    first = sales.sort_values([KEY, "ts", "order_id"]).groupby(KEY).promo.first()
-    by = sales.groupby(KEY)
+    sales["promo"] = sales.promo_code.str.strip().str.len().fillna(0) > 0
+    first = sales.sort_values([KEY, "ts", "order_id"]).groupby(KEY, observed=True).promo.first()
+    by = sales.groupby(KEY, observed=True)
 
     out = pd.DataFrame(index=pop.index)
     out["promo_orders_lifetime"] = by.promo.sum()
     out["promo_orders_lifetime"] = out.promo_orders_lifetime.fillna(0).astype(float)
     out["promo_order_share"] = by.promo.mean()
     out["first_order_promo"] = first.astype(float)
-    out["channel"] = pop.channel.fillna("unknown")
-    out["region"] = pop.region.fillna("unknown")
+    out["channel"] = pop.channel.astype(object).fillna("unknown")
+    out["region"] = pop.region.astype(object).fillna("unknown")
     return out.reindex(pop.index)
 
 
@@ -244,14 +246,14 @@ def subscription(frames, cutoff) -> pd.DataFrame:
     s["start_s"] = epoch_s(s.start_ts)
     s["covered"] = (epoch_s(s.end_ts).fillna(c_s) - s.start_s) / DAY
     s = s.sort_values([KEY, "start_ts", "subscription_id"])
-    prev = s.groupby(KEY).plan.shift()
+    prev = s.groupby(KEY, observed=True).plan.shift()
     s["changed"] = prev.notna() & prev.ne(s.plan)
     # the latest start wins, ties to the larger id: s is sorted, keep the last per customer
     current = s.loc[s.active].drop_duplicates(KEY, keep="last").set_index(KEY)
-    by = s.groupby(KEY)
+    by = s.groupby(KEY, observed=True)
 
     out = pd.DataFrame(index=pop.index)
-    out["plan"] = current.plan.reindex(out.index).fillna("none")
+    out["plan"] = current.plan.astype(object).reindex(out.index).fillna("none")
     out["is_subscribed"] = out.index.isin(current.index).astype(float)
     out["plan_tenure_days"] = (c_s - current.start_s) / DAY
     out["member_days"] = by.covered.sum()
@@ -288,4 +290,6 @@ def build_features_pandas(
         promo(frames, cutoff),
         subscription(frames, cutoff),
     ]
-    return pd.concat(parts, axis=1)
+    out = pd.concat(parts, axis=1)
+    out.index = out.index.astype(object)
+    return out
