@@ -9,8 +9,9 @@ and a return's ``quantity``.
 ``fit_feedback`` is not used here: it carries no timestamp, so it cannot be placed
 before or after a cutoff (the fit labels use it).
 
-Sizes tried are distinct ``size`` labels and distinct (band, cup) pairs; bands and cups
-are counted over the contract's bands and cups (cups case-blind).
+Sizes tried are distinct ``size`` labels (``distinct_bra_sizes``: those bought with a
+band and cup); bands and cups are counted over the contract's bands and cups (cups
+case-blind).
 
 Size drift is in cup-volume steps (``features.sizes``): band step + cup step, equal for
 sister sizes. ``cup_volume_drift_steps`` is the mean cup volume of bra lines kept (not
@@ -106,54 +107,54 @@ def build_returns(
     cutoff = as_cutoff(cutoff)
     pop = population(tables, cutoff)
     (returns,) = require(tables, "returns")
-    lines = purchased_lines(tables, cutoff)
-    past = returns.filter(returns.ts < cutoff).join(lines.select("line_id", KEY), "line_id")
+    w = window_days
+    # Returns per line first, then the lines bought (each with its returns) per customer,
+    # and per customer and size label for the sizes tried.
+    past = returns.filter(returns.ts < cutoff)
     recent = past.ts >= cutoff - dt.timedelta(days=window_days)
     fit = past.reason.isin(["too_small", "too_large"])
-    w = window_days
-    by_returns = past.group_by(KEY).aggregate(
-        returns_lifetime=past.quantity.sum(),
-        fit_returns_lifetime=past.quantity.sum(where=fit),
-        **{
-            f"returns_{w}d": past.quantity.sum(where=recent),
-            f"fit_returns_{w}d": past.quantity.sum(where=recent & fit),
-            f"too_small_returns_{w}d": past.quantity.sum(
-                where=recent & (past.reason == "too_small")
-            ),
-            f"too_large_returns_{w}d": past.quantity.sum(
-                where=recent & (past.reason == "too_large")
-            ),
-        },
+    per_line = past.group_by("line_id").aggregate(
+        r_all=past.quantity.sum(),
+        r_fit=past.quantity.sum(where=fit),
+        r_recent=past.quantity.sum(where=recent),
+        r_recent_fit=past.quantity.sum(where=recent & fit),
+        r_recent_small=past.quantity.sum(where=recent & (past.reason == "too_small")),
+        r_recent_large=past.quantity.sum(where=recent & (past.reason == "too_large")),
     )
-
-    returned = past.group_by("line_id").aggregate(returned=past.count())
-    lines = lines.left_join(returned, "line_id").drop("line_id_right")
+    lines = purchased_lines(tables, cutoff)
+    lines = lines.left_join(per_line, "line_id").drop("line_id_right")
     lines = lines.mutate(cup=lines.cup.upper())
-    vol = cup_volume(lines.band, lines.cup)
-    kept = lines.returned.isnull()
     bra = lines.band.notnull() & lines.cup.notnull()
-    cup = lines.cup
 
     def tried(hit: ir.BooleanValue) -> ir.IntegerValue:
         return hit.fill_null(False).any().cast("int64")
 
-    # Bands and cups have small fixed domains in the contract: summing "tried this one"
-    # flags counts them without a distinct count (which engines run as extra passes).
-    by_lines = lines.group_by(KEY).aggregate(
+    kept = lines.r_all.isnull()
+    vol = cup_volume(lines.band, lines.cup)
+    # The contract's bands and cups are few: a flag per value counts them distinctly.
+    per_customer = lines.group_by(KEY).aggregate(
         units_bought=lines.quantity.sum(),
+        returns_lifetime=lines.r_all.sum(),
+        fit_returns_lifetime=lines.r_fit.sum(),
+        **{
+            f"returns_{w}d": lines.r_recent.sum(),
+            f"fit_returns_{w}d": lines.r_recent_fit.sum(),
+            f"too_small_returns_{w}d": lines.r_recent_small.sum(),
+            f"too_large_returns_{w}d": lines.r_recent_large.sum(),
+        },
         distinct_bands=sum(tried(lines.band == b) for b in BRA_BANDS),
-        distinct_cups=sum(tried(cup == c) for c in BRA_CUPS),
-        vol_kept=vol.mean(where=bra & kept),
+        distinct_cups=sum(tried(lines.cup == c) for c in BRA_CUPS),
         vol_bought=vol.mean(where=bra),
+        vol_kept=vol.mean(where=bra & kept),
     )
-    labels = lines.filter(lines.size.notnull()).group_by([KEY, "size"]).aggregate()
-    pairs = lines.filter(bra).group_by([KEY, "band", "cup"]).aggregate()
+    labels = lines.filter(lines.size.notnull()).group_by([KEY, "size"]).aggregate(bra=bra.any())
+    per_label = labels.group_by(KEY).aggregate(
+        distinct_sizes=labels.count(), distinct_bra_sizes=labels.count(where=labels.bra)
+    )
     counts = [
         c for c in reasons(window_days=w) if c not in ("return_rate", "cup_volume_drift_steps")
     ]
-    sizes = labels.group_by(KEY).aggregate(distinct_sizes=labels.count())
-    bra_sizes = pairs.group_by(KEY).aggregate(distinct_bra_sizes=pairs.count())
-    t = attach(pop, by_returns, by_lines, sizes, bra_sizes, fill={c: 0 for c in counts})
+    t = attach(pop, per_customer, per_label, fill={c: 0 for c in counts})
     out = {c: f64(t[c]) for c in counts}
     out["return_rate"] = safe_ratio(t.returns_lifetime, t.units_bought)
     out["cup_volume_drift_steps"] = t.vol_kept - t.vol_bought
