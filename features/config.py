@@ -484,8 +484,9 @@ class PathsParams(Section):
             ("product", "size_guide"),
             ("size_guide", "product"),
             ("cart", "checkout"),
-            ("checkout", "cart"),
-            ("product", "returns"),
+            ("cart", "product"),
+            ("home", "membership"),
+            ("home", "returns"),
         ]
     )
 

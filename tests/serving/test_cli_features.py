@@ -30,7 +30,7 @@ def test_features_command_writes_and_summarizes(tmp_path):
     for _ in range(2):
         result = runner.invoke(app, args, env={"COLUMNS": "200"})
         assert result.exit_code == 0, result.output
-    assert "3 customers x 79 features" in result.output
+    assert "3 customers x 80 features" in result.output
     assert "recency_days" in result.output and "plan: none 100%" in result.output
     assert "wrote 3 rows to warehouse table `features` (as_of = 2024-07-01)" in result.output
     con = connect(url)
