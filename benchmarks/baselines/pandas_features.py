@@ -221,7 +221,7 @@ def promo(frames, cutoff) -> pd.DataFrame:
     pop = population(frames, cutoff)
     o = frames["orders"]
     sales = o.loc[(o.ts < cutoff) & _is_sale(o)].copy()
-    sales["promo"] = sales.promo_code.str.strip().str.len().fillna(0) > 0
+    sales["promo"] = sales.promo_code.notna() & sales.promo_code.str.strip().str.len().gt(0)
     first = sales.sort_values([KEY, "ts", "order_id"]).groupby(KEY, observed=True).promo.first()
     by = sales.groupby(KEY, observed=True)
 

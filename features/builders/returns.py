@@ -10,8 +10,7 @@ and a return's ``quantity``.
 before or after a cutoff (the fit labels use it).
 
 Sizes tried are distinct ``size`` labels (``distinct_bra_sizes``: those bought with a
-band and cup); bands and cups are counted over the contract's bands and cups (cups
-case-blind).
+band and cup), distinct bands and distinct cups (case-blind).
 
 Size drift is in cup-volume steps (``features.sizes``): band step + cup step, equal for
 sister sizes. ``cup_volume_drift_steps`` is the mean cup volume of bra lines kept (not
@@ -41,7 +40,7 @@ from features.builders._common import (
     safe_ratio,
     sales,
 )
-from features.contract.schema import BRA_BANDS, BRA_CUPS
+from features.contract.schema import BRA_BANDS
 from features.sizes import CUP_STEP
 
 if TYPE_CHECKING:
@@ -108,8 +107,7 @@ def build_returns(
     pop = population(tables, cutoff)
     (returns,) = require(tables, "returns")
     w = window_days
-    # Returns per line first, then the lines bought (each with its returns) per customer,
-    # and per customer and size label for the sizes tried.
+    # Returns per line first, then the lines bought, each with its returns.
     past = returns.filter(returns.ts < cutoff)
     recent = past.ts >= cutoff - dt.timedelta(days=window_days)
     fit = past.reason.isin(["too_small", "too_large"])
@@ -124,37 +122,39 @@ def build_returns(
     lines = purchased_lines(tables, cutoff)
     lines = lines.left_join(per_line, "line_id").drop("line_id_right")
     lines = lines.mutate(cup=lines.cup.upper())
-    bra = lines.band.notnull() & lines.cup.notnull()
-
-    def tried(hit: ir.BooleanValue) -> ir.IntegerValue:
-        return hit.fill_null(False).any().cast("int64")
-
-    kept = lines.r_all.isnull()
-    vol = cup_volume(lines.band, lines.cup)
-    # The contract's bands and cups are few: a flag per value counts them distinctly.
-    per_customer = lines.group_by(KEY).aggregate(
-        units_bought=lines.quantity.sum(),
-        returns_lifetime=lines.r_all.sum(),
-        fit_returns_lifetime=lines.r_fit.sum(),
-        **{
-            f"returns_{w}d": lines.r_recent.sum(),
-            f"fit_returns_{w}d": lines.r_recent_fit.sum(),
-            f"too_small_returns_{w}d": lines.r_recent_small.sum(),
-            f"too_large_returns_{w}d": lines.r_recent_large.sum(),
-        },
-        distinct_bands=sum(tried(lines.band == b) for b in BRA_BANDS),
-        distinct_cups=sum(tried(lines.cup == c) for c in BRA_CUPS),
-        vol_bought=vol.mean(where=bra),
-        vol_kept=vol.mean(where=bra & kept),
+    returned = [c for c in per_line.columns if c != "line_id"]
+    # One pass over the lines: per customer and size (label, band, cup), then per customer;
+    # the distinct counts then run over the few sizes a customer bought, not her lines.
+    sizes = lines.group_by([KEY, "size", "band", "cup"]).aggregate(
+        units=lines.quantity.sum(),
+        n=lines.count(),
+        n_kept=lines.count(where=lines.r_all.isnull()),
+        **{c: lines[c].sum() for c in returned},
     )
-    labels = lines.filter(lines.size.notnull()).group_by([KEY, "size"]).aggregate(bra=bra.any())
-    per_label = labels.group_by(KEY).aggregate(
-        distinct_sizes=labels.count(), distinct_bra_sizes=labels.count(where=labels.bra)
+    g = sizes
+    bra = g.band.notnull() & g.cup.notnull()
+    vol = cup_volume(g.band, g.cup)
+    per_customer = g.group_by(KEY).aggregate(
+        units_bought=g.units.sum(),
+        returns_lifetime=g.r_all.sum(),
+        fit_returns_lifetime=g.r_fit.sum(),
+        **{
+            f"returns_{w}d": g.r_recent.sum(),
+            f"fit_returns_{w}d": g.r_recent_fit.sum(),
+            f"too_small_returns_{w}d": g.r_recent_small.sum(),
+            f"too_large_returns_{w}d": g.r_recent_large.sum(),
+        },
+        distinct_sizes=g.size.nunique(),
+        distinct_bands=g.band.nunique(),
+        distinct_cups=g.cup.nunique(),
+        distinct_bra_sizes=g.size.nunique(where=bra),
+        vol_bought=safe_ratio((vol * g.n).sum(where=bra), g.n.sum(where=bra)),
+        vol_kept=safe_ratio((vol * g.n_kept).sum(where=bra), g.n_kept.sum(where=bra)),
     )
     counts = [
         c for c in reasons(window_days=w) if c not in ("return_rate", "cup_volume_drift_steps")
     ]
-    t = attach(pop, per_customer, per_label, fill={c: 0 for c in counts})
+    t = attach(pop, per_customer, fill={c: 0 for c in counts})
     out = {c: f64(t[c]) for c in counts}
     out["return_rate"] = safe_ratio(t.returns_lifetime, t.units_bought)
     out["cup_volume_drift_steps"] = t.vol_kept - t.vol_bought
