@@ -557,6 +557,22 @@ class LabelsParams(Section):
     observed_until: dt.datetime | None = None
 
 
+class TrainingParams(Section):
+    """Out-of-time split shared by every model (training.splits).
+
+    The test cutoff is ``test_cutoff``, or else the latest cutoff whose label window ends
+    by the end of the data. Train cutoffs step back ``cutoff_step_days`` from the test
+    cutoff minus the horizon, so no train label window overlaps the test window.
+    """
+
+    test_cutoff: dt.date | None = None
+    train_cutoffs: list[dt.date] | None = None  # explicit list instead of the stepped ones
+    n_train_cutoffs: int = Field(4, gt=0)
+    cutoff_step_days: int = Field(30, gt=0)
+    # Customers sampled per train cutoff (null: all), for quick runs on big warehouses.
+    max_rows_per_cutoff: int | None = Field(None, gt=0)
+
+
 class Params(Section):
     """All params. ``root`` is the folder relative paths resolve against."""
 
@@ -571,6 +587,7 @@ class Params(Section):
     analytics: AnalyticsParams = AnalyticsParams()
     features: FeaturesParams = FeaturesParams()
     labels: LabelsParams = LabelsParams()
+    training: TrainingParams = TrainingParams()
 
     @field_validator("root")
     @classmethod
