@@ -73,3 +73,103 @@ def alpha_step(size: str) -> int:
         return ALPHA_STEP[size.upper()]
     except KeyError:
         raise ValueError(f"unknown alpha size {size!r}; valid: {', '.join(ALPHA_SIZES)}") from None
+
+
+# --- size systems as coordinates -------------------------------------------------------
+# A size *kind* says how labels turn into ordinal coordinates (in steps):
+#   bra     -> (band_step, cup_volume): two dimensions, so sister sizes share a coordinate
+#   alpha   -> (alpha_step,)
+#   numeric -> (the number,), e.g. dress sizes 8, 10, 12 or ModCloth's 0-38 index
+SIZE_KINDS = ("bra", "alpha", "numeric")
+KIND_DIMS = {"bra": 2, "alpha": 1, "numeric": 1}
+KIND_DIM_NAMES = {"bra": ("band", "cup_volume"), "alpha": ("alpha",), "numeric": ("size",)}
+
+
+def _bra_coordinate(label: str) -> tuple[float, float]:
+    band, cup = parse_bra_size(label)
+    b = float(band_step(band))
+    return b, b + cup_step(cup)
+
+
+def _alpha_coordinate(label: str) -> tuple[float]:
+    return (float(alpha_step(label.strip())),)
+
+
+def _numeric_coordinate(label: str) -> tuple[float]:
+    try:
+        value = float(label)
+    except ValueError:
+        raise ValueError(f"not a numeric size: {label!r}") from None
+    if not np.isfinite(value):
+        raise ValueError(f"not a numeric size: {label!r}")
+    return (value,)
+
+
+_COORDINATE = {"bra": _bra_coordinate, "alpha": _alpha_coordinate, "numeric": _numeric_coordinate}
+
+
+def check_size_kind(kind: str) -> str:
+    if kind not in SIZE_KINDS:
+        from features.errors import unknown_name_message
+
+        raise ValueError(unknown_name_message("size kind", kind, SIZE_KINDS))
+    return kind
+
+
+def infer_size_kind(labels) -> str:
+    """The first kind (bra, alpha, numeric) that parses every label; else a ValueError."""
+    unique = sorted({str(label) for label in labels})
+    if not unique:
+        raise ValueError("cannot infer a size kind from no labels")
+    for kind in SIZE_KINDS:
+        try:
+            for label in unique:
+                _COORDINATE[kind](label)
+        except ValueError:
+            continue
+        return kind
+    raise ValueError(
+        f"size labels mix kinds or parse as none of {', '.join(SIZE_KINDS)}: "
+        f"{', '.join(map(repr, unique[:8]))}{' ...' if len(unique) > 8 else ''}"
+    )
+
+
+def size_coordinates(labels, kind: str) -> np.ndarray:
+    """Labels -> float array ``(n, KIND_DIMS[kind])`` of ordinal coordinates in steps.
+
+    Parses each distinct label once, so it is fast on a million rows. A bad label raises
+    ``ValueError`` naming the label and its first position.
+    """
+    check_size_kind(kind)
+    labels = np.asarray([str(x) for x in labels], dtype=object)
+    unique, inverse = np.unique(labels, return_inverse=True)
+    table = np.empty((len(unique), KIND_DIMS[kind]))
+    for i, label in enumerate(unique):
+        try:
+            table[i] = _COORDINATE[kind](label)
+        except ValueError as err:
+            row = int(np.flatnonzero(inverse == i)[0])
+            raise ValueError(f"row {row}: {err}") from None
+    return table[inverse.reshape(-1)]
+
+
+def size_grid(kind: str, observed=None) -> tuple[np.ndarray, list[str]]:
+    """Every size of a kind as ``(coordinates, labels)``, ordered.
+
+    Bras and alpha sizes have a fixed range; numeric sizes are the distinct ``observed``
+    labels (a product line only sells the numbers it sells).
+    """
+    check_size_kind(kind)
+    if kind == "bra":
+        pairs = [(b, c) for b in BRA_BANDS for c in BRA_CUPS]
+        coords = np.array([_bra_coordinate(bra_label(b, c)) for b, c in pairs])
+        return coords, [bra_label(b, c) for b, c in pairs]
+    if kind == "alpha":
+        return np.arange(len(ALPHA_SIZES), dtype=float)[:, None], list(ALPHA_SIZES)
+    if observed is None:
+        raise ValueError("numeric sizes need the observed labels to build their grid")
+    by_value: dict[float, str] = {}
+    for label in sorted({str(x) for x in observed}):
+        by_value.setdefault(_numeric_coordinate(label)[0], label)
+    values = sorted(by_value)
+    return np.array(values, dtype=float)[:, None], [by_value[v] for v in values]

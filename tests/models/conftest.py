@@ -1,13 +1,22 @@
-"""Simulated churn data with known parameters, built once per session (fixed seeds)."""
+"""Simulated data with known parameters, built once per session (fixed seeds).
+
+Churn: snapshot panels and a Weibull survival sample. Size and fit: each customer has a
+true bra size (band and cup) and a true alpha size; each product a size offset per
+dimension; customers mostly buy their own size, sometimes a neighbour (a sister size, a
+cup or a band either way); outcomes are drawn from the ordinal fit link.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from features.contract.schema import ALPHA_SIZES, BRA_BANDS, BRA_CUPS, FIT_FEEDBACK
+from models.ordinal_link import combine_proba, link_proba
 from models.survival import survival_target
 
 CHANNEL_EFFECT = {"store": 0.0, "web": 0.6, "app": -0.4}
@@ -118,3 +127,114 @@ def simulate_weibull(n: int, seed: int) -> SurvivalSample:
 @pytest.fixture(scope="session")
 def weibull_sample() -> SurvivalSample:
     return simulate_weibull(2000, seed=11)
+
+
+# --- size and fit ---------------------------------------------------------------------
+
+SLOPE, HALF_WIDTH = 4.0, 0.8
+START = dt.datetime(2024, 1, 1)
+# Moves in (band step, cup-volume step) away from her own size when she explores.
+MOVES = np.array([(1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (-1, -1)])
+
+
+def simulate_fit_data(
+    n_customers: int = 1500,
+    n_products: int = 40,
+    mean_purchases: float = 4.0,
+    explore: float = 0.3,
+    seed: int = 0,
+):
+    """Purchases (customer, product, category, size, fit, ts) and the truth behind them."""
+    rng = np.random.default_rng(seed)
+    band = np.clip(np.rint(rng.normal(3.5, 1.5, n_customers)), 0, 9).astype(int)
+    cup = np.clip(np.rint(rng.normal(3.0, 1.5, n_customers)), 0, 8).astype(int)
+    alpha = np.clip(np.rint(rng.normal(3.5, 1.2, n_customers)), 0, 7).astype(int)
+    offset = np.rint(rng.normal(0.0, 0.3, (n_products, 2)) * 2) / 2  # half steps
+    is_bra = np.arange(n_products) % 2 == 0
+
+    n = rng.poisson(mean_purchases - 1, n_customers) + 1
+    u = np.repeat(np.arange(n_customers), n)
+    p = rng.integers(0, n_products, len(u))
+    move = np.where(rng.random(len(u))[:, None] < explore, MOVES[rng.integers(0, 6, len(u))], 0)
+    b = np.clip(band[u] + move[:, 0], 0, 9)
+    c = np.clip(band[u] + cup[u] + move[:, 1] - b, 0, 8)
+    z_band, z_vol = b - band[u] - offset[p, 0], b + c - band[u] - cup[u] - offset[p, 1]
+    proba_bra = combine_proba(
+        link_proba(z_band, SLOPE, HALF_WIDTH), link_proba(z_vol, SLOPE, HALF_WIDTH)
+    )
+    a = np.clip(alpha[u] + move[:, 1].clip(-1, 1), 0, 7)
+    proba_alpha = link_proba(a - alpha[u] - offset[p, 0], SLOPE, HALF_WIDTH)
+    proba = np.where(is_bra[p, None], proba_bra, proba_alpha)
+    y = (rng.random(len(u))[:, None] > np.cumsum(proba, axis=1)).sum(axis=1)
+    bra_labels = np.array([f"{bb}{cc}" for bb in BRA_BANDS for cc in BRA_CUPS])
+    frame = pd.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in u],
+            "product_id": [f"p{i}" for i in p],
+            "category": np.where(is_bra[p], "bra", "knickers"),
+            "size": np.where(
+                is_bra[p], bra_labels[b * len(BRA_CUPS) + c], np.array(ALPHA_SIZES)[a]
+            ),
+            "fit": np.array(FIT_FEEDBACK)[np.minimum(y, 2)],
+            "ts": START + pd.to_timedelta(rng.uniform(0, 365, len(u)), unit="D"),
+        }
+    )
+    truth = pd.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in range(n_customers)],
+            "bra": [f"{BRA_BANDS[bb]}{BRA_CUPS[cc]}" for bb, cc in zip(band, cup, strict=True)],
+            "alpha": np.array(ALPHA_SIZES)[alpha],
+        }
+    )
+    products = pd.DataFrame(
+        {
+            "product_id": [f"p{i}" for i in range(n_products)],
+            "category": np.where(is_bra, "bra", "knickers"),
+            "offset_band": offset[:, 0],
+            "offset_volume": offset[:, 1],
+        }
+    )
+    return frame, truth, products
+
+
+def true_to_size_bras(products: pd.DataFrame) -> list[str]:
+    offsets = products[["offset_band", "offset_volume"]]
+    return products[(products["category"] == "bra") & (offsets == 0).all(axis=1)][
+        "product_id"
+    ].tolist()
+
+
+def evidence_rows(products: pd.DataFrame, counts=(1, 2, 4), size: str = "34C") -> pd.DataFrame:
+    """Customers ``e1``, ``e2``, ``e4`` who kept ``size`` 1, 2 and 4 times in true-to-size bras."""
+    true_to_size = true_to_size_bras(products)
+    rows = [
+        {"customer_id": f"e{k}", "product_id": true_to_size[j % len(true_to_size)],
+         "category": "bra", "size": size, "fit": "fit", "ts": START}
+        for k in counts
+        for j in range(k)
+    ]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="session")
+def fit_data():
+    return simulate_fit_data()
+
+
+@pytest.fixture(scope="session")
+def true_to_size(fit_data) -> str:
+    """A bra product without size offset."""
+    return true_to_size_bras(fit_data[2])[0]
+
+
+@pytest.fixture(scope="session")
+def training_frame(fit_data):
+    frame, _, products = fit_data
+    return pd.concat([frame, evidence_rows(products)], ignore_index=True)
+
+
+@pytest.fixture(scope="session")
+def fitted(training_frame):
+    from models.size_recommender import SizeRecommender
+
+    return SizeRecommender(random_state=0).fit(training_frame, training_frame["fit"])

@@ -1,0 +1,303 @@
+"""EM for one size system of the latent-size model.
+
+Each customer's true size ``g`` is one size of the system's grid (a bra size is a point
+in band x cup-volume steps) with a population prior ``pi``; each item has a continuous
+offset ``delta`` (prior ``N(0, item_prior_sd^2)``). A purchase of size ``x`` has two
+likelihood terms:
+
+- the outcome, ordinal in the gap ``x - g - delta_item`` (``models.ordinal_link``);
+- the choice: customers buy near their own size, ``P(x | g) = H(x - g) / Z(g)`` with
+  ``H`` a histogram over gap vectors of up to ``window`` grid steps per dimension (sister
+  sizes, one cup up...). Without it the model would assume that a customer who buys 34C
+  is a priori any size, which flattens the estimated link.
+
+E-step: each customer's posterior over the grid, exactly, from ``pi`` and her purchases;
+it pools customers with little history toward the population, and its mass at the mode
+is her size confidence. M-step: ``pi`` and ``H`` are posterior means plus a pseudo-count;
+the item offsets and the link minimize the expected negative log-posterior with L-BFGS
+over (purchase, candidate size) pairs weighted by the posterior.
+
+Customers are integrated out, so the link is a marginal-likelihood estimate; a joint MAP
+over continuous customer sizes instead overfits (the slope runs off with a few purchases
+per customer) and rounds to the wrong size at the edge of a wide fit zone.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import minimize
+from scipy.special import logsumexp
+
+from models.ordinal_link import class_likelihood, combine_proba, fisher_information, link_proba
+
+_MIN_POSTERIOR = 1e-6  # posterior mass below this is dropped (and the rest renormalized)
+_M_STEP_MIN_MASS = 1e-3  # smaller posterior masses are left out of the M-step's pairs
+LOG_FLOOR = np.log(1e-6)  # choice likelihood of a gap outside the window
+
+
+@dataclass(frozen=True)
+class SystemData:
+    """Purchases of one size system, sorted by customer.
+
+    Purchases with the same item, size and outcome share a *cell*: the likelihood is
+    computed per cell, so the work of a step grows with the catalogue, not the rows.
+    """
+
+    weight: np.ndarray  # (n,)
+    cust: np.ndarray  # (n,) customer position, non-decreasing
+    cell: np.ndarray  # (n,) cell position
+    cell_y: np.ndarray  # (C,) 0 too small, 1 fit, 2 too large
+    cell_x: np.ndarray  # (C, dims) size bought, in steps
+    cell_pos: np.ndarray  # (C, dims) int: size bought in grid positions
+    cell_item: np.ndarray  # (C,) item position
+    n_cust: int
+    n_item: int
+    grid: np.ndarray  # (G, dims) candidate true sizes, in steps
+    grid_pos: np.ndarray  # (G, dims) int
+    window: int
+
+    @classmethod
+    def from_purchases(cls, y, weight, x, pos, cust, item, *, n_item, grid, grid_pos, window):
+        """Sort by customer and group identical (item, size, outcome) into cells."""
+        order = np.argsort(cust, kind="stable")
+        dense, low = position_lookup(grid_pos)
+        key = (item[order] * len(grid) + grid_index(pos[order], dense, low)) * 3 + y[order]
+        uniq, first, cell = np.unique(key, return_index=True, return_inverse=True)
+        rows = order[first]
+        return cls(
+            weight[order], cust[order], cell.reshape(-1), y[rows], x[rows], pos[rows],
+            item[rows], int(cust.max()) + 1, n_item, grid, grid_pos, window,
+        )  # fmt: skip
+
+
+@dataclass
+class SystemFit:
+    """The fitted parameters of one size system."""
+
+    posterior: sp.csr_matrix  # (n_cust, G) each customer's distribution over true sizes
+    prior: np.ndarray  # (G,) population distribution of true sizes
+    log_choice: np.ndarray  # (2w+1,)*dims: log H over gap vectors
+    log_z: np.ndarray  # (G,) log normalizer of the choice model
+    offset: np.ndarray  # (n_item, dims)
+    offset_var: np.ndarray  # (n_item, dims) Laplace variance of the offsets
+    slope: np.ndarray  # (dims,)
+    half_width: np.ndarray  # (dims,)
+    n_iter: int
+    converged: bool
+    log_likelihood: float  # marginal per unit weight, up to a constant
+
+
+def class_proba_at(z: np.ndarray, slope, half_width, var=None) -> np.ndarray:
+    """``(..., 3)`` class probabilities at gaps ``z`` of shape ``(..., dims)``."""
+    var = np.zeros_like(z) if var is None else np.broadcast_to(var, z.shape)
+    q = [link_proba(z[..., d], slope[d], half_width[d], var[..., d]) for d in range(z.shape[-1])]
+    return combine_proba(q[0], q[1] if len(q) == 2 else None)
+
+
+def position_lookup(grid_pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A dense array from grid position (minus ``low``) to grid index, -1 off the grid."""
+    low = grid_pos.min(axis=0)
+    dense = np.full(tuple(grid_pos.max(axis=0) - low + 1), -1)
+    dense[tuple((grid_pos - low).T)] = np.arange(len(grid_pos))
+    return dense, low
+
+
+def grid_index(positions: np.ndarray, dense: np.ndarray, low: np.ndarray) -> np.ndarray:
+    """Grid index at integer ``positions`` ``(..., dims)``; -1 off the grid."""
+    r = positions - low
+    ok = ((r >= 0) & (r < np.array(dense.shape))).all(axis=-1)
+    out = np.full(positions.shape[:-1], -1)
+    out[ok] = dense[tuple(np.moveaxis(r[ok], -1, 0))]
+    return out
+
+
+def choice_log_z(log_choice: np.ndarray, grid_pos: np.ndarray, window: int) -> np.ndarray:
+    """``log Z(g) = log sum_x H(x - g)`` over the sizes ``x`` of the grid."""
+    dense, low = position_lookup(grid_pos)
+    offsets = np.array(
+        list(itertools.product(range(-window, window + 1), repeat=grid_pos.shape[1]))
+    )
+    at = grid_index(grid_pos[:, None, :] + offsets[None], dense, low)  # (G, M)
+    h = np.exp(log_choice[tuple((offsets + window).T)])
+    inside = (h[None, :] * (at >= 0)).sum(axis=1)
+    outside = (len(grid_pos) - (at >= 0).sum(axis=1)) * np.exp(LOG_FLOOR)
+    return np.log(inside + outside)
+
+
+def _window_offsets(dims: int, window: int) -> np.ndarray:
+    return np.array(list(itertools.product(range(-window, window + 1), repeat=dims)))
+
+
+@dataclass(frozen=True)
+class _Scatter:
+    """Where each purchase's window lands: fixed for a fit, so built once."""
+
+    g_cell: np.ndarray  # (C, M) candidate size of each cell and window offset, -1 off grid
+    target: np.ndarray  # (P,) flat (customer, size) index of each valid (purchase, offset)
+    source: np.ndarray  # (P,) flat (cell, offset) index into the per-cell table
+    weight: np.ndarray  # (P,)
+
+
+def _scatter(data: SystemData) -> _Scatter:
+    dense, low = position_lookup(data.grid_pos)
+    offsets = _window_offsets(data.grid.shape[1], data.window)
+    g_cell = grid_index(data.cell_pos[:, None, :] - offsets[None], dense, low)
+    valid = g_cell[data.cell] >= 0  # (n, M)
+    obs, k = np.nonzero(valid)
+    target = data.cust[obs].astype(np.int64) * len(data.grid) + g_cell[data.cell[obs], k]
+    source = data.cell[obs].astype(np.int64) * len(offsets) + k
+    return _Scatter(g_cell, target, source, data.weight[obs])
+
+
+def _log_likelihood_by_size(data: SystemData, fit: SystemFit, scatter: _Scatter) -> np.ndarray:
+    """``(n_cust, G)`` log-likelihood of each customer's purchases if her size were g.
+
+    Up to a per-customer constant: sizes outside a purchase's window get the floor.
+    """
+    n_grid = len(data.grid)
+    c, k = np.nonzero(scatter.g_cell >= 0)
+    z = data.cell_x[c] - data.grid[scatter.g_cell[c, k]] - fit.offset[data.cell_item[c]]
+    p = class_proba_at(z, fit.slope, fit.half_width)[np.arange(len(c)), data.cell_y[c]]
+    table = np.zeros(scatter.g_cell.shape)
+    table[c, k] = np.log(np.maximum(p, 1e-300)) + fit.log_choice.reshape(-1)[k] - LOG_FLOOR
+    flat = np.bincount(
+        scatter.target, scatter.weight * table.reshape(-1)[scatter.source], data.n_cust * n_grid
+    )
+    total_w = np.bincount(data.cust, data.weight, data.n_cust)
+    return flat.reshape(data.n_cust, n_grid) - total_w[:, None] * fit.log_z[None, :]
+
+
+def _posterior(log_lik: np.ndarray, prior: np.ndarray) -> tuple[sp.csr_matrix, float]:
+    log_post = log_lik + np.log(prior)[None, :]
+    norm = logsumexp(log_post, axis=1, keepdims=True)
+    post = np.exp(log_post - norm)
+    post[post < _MIN_POSTERIOR] = 0.0
+    post /= post.sum(axis=1, keepdims=True)
+    return sp.csr_matrix(post), float(norm.sum())
+
+
+def _cell_pairs(data: SystemData, posterior: sp.csr_matrix, min_mass: float = 0.0):
+    """(cell, candidate size, weight x posterior mass), summed over purchases.
+
+    Posterior entries below ``min_mass`` are left out (the M-step's speed-up).
+    """
+    if min_mass > 0:
+        posterior = posterior.copy()
+        posterior.data[posterior.data < min_mass] = 0.0
+        posterior.eliminate_zeros()
+    counts = np.diff(posterior.indptr)[data.cust]
+    obs = np.repeat(np.arange(len(data.cell)), counts)
+    starts = np.repeat(posterior.indptr[data.cust] - np.r_[0, np.cumsum(counts)[:-1]], counts)
+    pos = starts + np.arange(counts.sum())
+    n_grid = len(data.grid)
+    key, inverse = np.unique(data.cell[obs] * n_grid + posterior.indices[pos], return_inverse=True)
+    mass = np.bincount(inverse.reshape(-1), data.weight[obs] * posterior.data[pos], len(key))
+    return key // n_grid, key % n_grid, mass
+
+
+def _m_step(data, posterior, fit: SystemFit, item_prior_sd, pseudocount, max_iter, tol):
+    """New prior, choice histogram, item offsets and link from the posterior."""
+    cell, g, w = _cell_pairs(data, posterior, _M_STEP_MIN_MASS)
+    counts = np.asarray(posterior.sum(axis=0)).ravel() + pseudocount
+    prior = counts / counts.sum()
+    gap = data.cell_pos[cell] - data.grid_pos[g] + data.window
+    inside = ((gap >= 0) & (gap <= 2 * data.window)).all(axis=1)
+    cells = np.ravel_multi_index(tuple(gap[inside].T), fit.log_choice.shape)
+    h = np.bincount(cells, w[inside], fit.log_choice.size) + pseudocount
+    log_choice = np.log(h / h.sum()).reshape(fit.log_choice.shape)
+    offset, slope, half = _fit_offsets_and_link(
+        data, cell, g, w, fit, item_prior_sd, max_iter, tol
+    )  # fmt: skip
+    return SystemFit(
+        posterior, prior, log_choice, choice_log_z(log_choice, data.grid_pos, data.window),
+        offset, fit.offset_var, slope, half, fit.n_iter, fit.converged, fit.log_likelihood,
+    )  # fmt: skip
+
+
+def _fit_offsets_and_link(data, cell, g, w, fit, item_prior_sd, max_iter, tol):
+    """L-BFGS on the expected negative log-posterior, warm-started at the current values."""
+    y, item = data.cell_y[cell], data.cell_item[cell]
+    gap = data.cell_x[cell] - data.grid[g]  # z = gap - offset[item]
+    dims, n_off = data.grid.shape[1], fit.offset.size
+    total, lam = data.weight.sum(), item_prior_sd**-2.0
+
+    def objective(theta):
+        off = theta[:n_off].reshape(-1, dims)
+        a, h = np.exp(theta[n_off : n_off + dims]), np.exp(theta[n_off + dims :])
+        args = []
+        for d in range(dims):
+            args += [gap[:, d] - off[item, d], a[d], h[d]]
+        p, *derivs = class_likelihood(y, *args)
+        c = w / p
+        grad_off = np.zeros_like(off)
+        grad_a, grad_h = np.zeros(dims), np.zeros(dims)
+        for d in range(dims):
+            dz, da, dh = derivs[d]
+            grad_off[:, d] = np.bincount(item, c * dz, len(off))
+            grad_a[d], grad_h[d] = -(c * da).sum(), -(c * dh).sum()
+        value = -(w * np.log(p)).sum() + 0.5 * lam * (off**2).sum()
+        grad = np.concatenate([(grad_off + lam * off).ravel(), grad_a, grad_h])
+        return value / total, grad / total
+
+    theta0 = np.concatenate([fit.offset.ravel(), np.log(fit.slope), np.log(fit.half_width)])
+    res = minimize(
+        objective, theta0, jac=True, method="L-BFGS-B",
+        bounds=[(None, None)] * n_off + [(-4.0, 4.0)] * (2 * dims),
+        options={"maxiter": max_iter, "ftol": tol, "gtol": 1e-10},
+    )  # fmt: skip
+    off = res.x[:n_off].reshape(-1, dims)
+    return off, np.exp(res.x[n_off : n_off + dims]), np.exp(res.x[n_off + dims :])
+
+
+def _offset_variance(data, fit: SystemFit, item_prior_sd: float) -> np.ndarray:
+    """Laplace variance of each offset: prior precision plus expected information."""
+    cell, g, w = _cell_pairs(data, fit.posterior)
+    item = data.cell_item[cell]
+    args = []
+    for d in range(data.grid.shape[1]):
+        z = data.cell_x[cell, d] - data.grid[g, d] - fit.offset[item, d]
+        args += [z, fit.slope[d], fit.half_width[d]]
+    infos = [i for i in fisher_information(*args) if i is not None]
+    lam = item_prior_sd**-2.0
+    return np.stack([1.0 / (lam + np.bincount(item, w * i, len(fit.offset))) for i in infos], 1)
+
+
+def fit_system(
+    data: SystemData,
+    *,
+    item_prior_sd: float,
+    pseudocount: float,
+    n_em_iter: int,
+    max_iter: int,
+    tol: float,
+) -> SystemFit:
+    """EM from a flat population prior, zero offsets, a moderate link and a peaked choice.
+
+    Stops when the marginal log-posterior per unit weight moves by less than ``tol``.
+    """
+    dims, n_grid, w = data.grid.shape[1], len(data.grid), data.window
+    cells = np.indices((2 * w + 1,) * dims) - w
+    log_choice = -0.5 * (cells**2).sum(axis=0)  # peaked at "buys her own size"
+    log_choice -= logsumexp(log_choice)
+    fit = SystemFit(
+        sp.csr_matrix((data.n_cust, n_grid)), np.full(n_grid, 1.0 / n_grid), log_choice,
+        choice_log_z(log_choice, data.grid_pos, w), np.zeros((data.n_item, dims)),
+        np.zeros((data.n_item, dims)), np.full(dims, 2.0), np.full(dims, 0.5), 0, False, -np.inf,
+    )  # fmt: skip
+    total = data.weight.sum()
+    scatter = _scatter(data)
+    while True:
+        posterior, marginal = _posterior(_log_likelihood_by_size(data, fit, scatter), fit.prior)
+        objective = (marginal - 0.5 * (fit.offset**2).sum() / item_prior_sd**2) / total
+        fit.converged = abs(objective - fit.log_likelihood) < tol
+        fit.posterior, fit.log_likelihood = posterior, objective
+        if fit.converged or fit.n_iter == n_em_iter:
+            break
+        fit = _m_step(data, posterior, fit, item_prior_sd, pseudocount, max_iter, tol)
+        fit.n_iter += 1
+    fit.offset_var = _offset_variance(data, fit, item_prior_sd)
+    return fit
