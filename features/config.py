@@ -320,6 +320,21 @@ class ValidationParams(Section):
     future_skew_hours: float = Field(24.0, ge=0)
 
 
+class SizeParams(Section):
+    """The size recommender (models.size_recommender) and its 1-LV baseline."""
+
+    # Prior spread of item (product or style) size offsets, in size steps.
+    item_prior_sd: float = Field(0.5, gt=0)
+    # Customers are modelled to buy within this many grid steps of their own size.
+    choice_window: int = Field(2, ge=1, le=4)
+    # Added to every count of the population size prior and of the choice histogram.
+    pseudocount: float = Field(1.0, gt=0)
+    n_em_iter: int = Field(50, ge=1)
+    tol: float = Field(1e-5, gt=0)
+    max_iter: int = Field(30, ge=1)  # L-BFGS iterations per M-step
+    baseline_1lv_l2: float = Field(1.0, gt=0)  # prior precision of the 1-LV latents
+
+
 class SourceParams(Section):
     """One input of a mapped dataset: a file, glob or folder, or SQL over other sources.
 
@@ -588,6 +603,7 @@ class Params(Section):
     features: FeaturesParams = FeaturesParams()
     labels: LabelsParams = LabelsParams()
     training: TrainingParams = TrainingParams()
+    size: SizeParams = SizeParams()
 
     @field_validator("root")
     @classmethod

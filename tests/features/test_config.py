@@ -70,3 +70,12 @@ def test_the_repo_params_file_loads():
     root = Path(__file__).resolve().parents[2]
     params = load_params(root / "params.yaml", env={})
     assert params.root == root
+
+
+def test_size_params_load_from_the_repo_params_and_reject_typos(tmp_path):
+    repo = load_params(Path(__file__).resolve().parents[2] / "params.yaml", env={})
+    assert repo.size.choice_window == 2 and repo.size.item_prior_sd == 0.5
+    with pytest.raises(
+        ConfigError, match=r"unknown key 'choice_windw'\. Did you mean 'choice_window'\?"
+    ):
+        load_params(write(tmp_path, "size:\n  choice_windw: 3\n"), env={})

@@ -7,8 +7,11 @@ from features.sizes import (
     bra_label,
     cup_step,
     cup_volume,
+    infer_size_kind,
     parse_bra_size,
     sister_sizes,
+    size_coordinates,
+    size_grid,
 )
 
 
@@ -48,3 +51,39 @@ def test_parse_bra_size(label, parsed):
 def test_bad_sizes_say_what_is_valid(label, message):
     with pytest.raises(ValueError, match=message):
         parse_bra_size(label)
+
+
+def test_size_coordinates_put_sister_sizes_on_one_cup_volume():
+    coords = size_coordinates(["34C", "32D", "36B", "34D"], "bra")
+    np.testing.assert_array_equal(coords, [[3, 6], [2, 6], [4, 6], [3, 7]])
+    np.testing.assert_array_equal(size_coordinates(["xs", "M", "3XL"], "alpha"), [[1], [3], [7]])
+    np.testing.assert_array_equal(size_coordinates([8, "10.5"], "numeric"), [[8], [10.5]])
+
+
+@pytest.mark.parametrize(
+    ("labels", "kind"), [(["34C", "30D"], "bra"), (["S", "xl"], "alpha"), (["8", "10"], "numeric")]
+)
+def test_infer_size_kind(labels, kind):
+    assert infer_size_kind(labels) == kind
+
+
+def test_infer_size_kind_lists_labels_that_fit_no_kind():
+    with pytest.raises(ValueError, match="size labels mix kinds .*: '34C', 'M'"):
+        infer_size_kind(["M", "34C"])
+
+
+def test_size_coordinates_name_the_bad_label_and_row():
+    with pytest.raises(ValueError, match="row 2: unknown alpha size 'Q'"):
+        size_coordinates(["M", "S", "Q"], "alpha")
+    with pytest.raises(ValueError, match="unknown size kind 'bras'. Did you mean 'bra'"):
+        size_coordinates(["34C"], "bras")
+
+
+def test_size_grids():
+    coords, labels = size_grid("bra")
+    assert len(labels) == 90 and labels[:2] == ["28AA", "28A"] and labels[-1] == "46H"
+    np.testing.assert_array_equal(coords[labels.index("34C")], [3, 6])
+    coords, labels = size_grid("numeric", ["10", "8", "8.0", "12"])
+    assert labels == ["8", "10", "12"] and coords[:, 0].tolist() == [8, 10, 12]
+    with pytest.raises(ValueError, match="numeric sizes need the observed labels"):
+        size_grid("numeric")
