@@ -34,7 +34,8 @@ from scipy.special import logsumexp
 
 from models.ordinal_link import class_likelihood, combine_proba, fisher_information, link_proba
 
-_MIN_POSTERIOR = 1e-6  # posterior mass below this is dropped (and the rest renormalized)
+_MIN_POSTERIOR = 1e-4  # posterior mass below this is dropped (and the rest renormalized)
+_DENSE_PAIRS = 50_000_000  # (cell x size) pairs summed with bincount below this, else sorted
 _M_STEP_MIN_MASS = 1e-3  # smaller posterior masses are left out of the M-step's pairs
 LOG_FLOOR = np.log(1e-6)  # choice likelihood of a gap outside the window
 
@@ -132,52 +133,48 @@ def _window_offsets(dims: int, window: int) -> np.ndarray:
     return np.array(list(itertools.product(range(-window, window + 1), repeat=dims)))
 
 
-@dataclass(frozen=True)
-class _Scatter:
-    """Where each purchase's window lands: fixed for a fit, so built once."""
-
-    g_cell: np.ndarray  # (C, M) candidate size of each cell and window offset, -1 off grid
-    target: np.ndarray  # (P,) flat (customer, size) index of each valid (purchase, offset)
-    source: np.ndarray  # (P,) flat (cell, offset) index into the per-cell table
-    weight: np.ndarray  # (P,)
-
-
-def _scatter(data: SystemData) -> _Scatter:
+def _cell_candidates(data: SystemData) -> np.ndarray:
+    """``(C, M)``: candidate true size of each cell and window offset, -1 off the grid."""
     dense, low = position_lookup(data.grid_pos)
     offsets = _window_offsets(data.grid.shape[1], data.window)
-    g_cell = grid_index(data.cell_pos[:, None, :] - offsets[None], dense, low)
-    valid = g_cell[data.cell] >= 0  # (n, M)
-    obs, k = np.nonzero(valid)
-    target = data.cust[obs].astype(np.int64) * len(data.grid) + g_cell[data.cell[obs], k]
-    source = data.cell[obs].astype(np.int64) * len(offsets) + k
-    return _Scatter(g_cell, target, source, data.weight[obs])
+    return grid_index(data.cell_pos[:, None, :] - offsets[None], dense, low)
 
 
-def _log_likelihood_by_size(data: SystemData, fit: SystemFit, scatter: _Scatter) -> np.ndarray:
+def _customer_cells(data: SystemData) -> sp.csr_matrix:
+    """``(n_cust, C)`` summed purchase weights: fixed for a fit, so built once."""
+    shape = (data.n_cust, len(data.cell_y))
+    return sp.csr_matrix((data.weight, (data.cust, data.cell)), shape=shape)
+
+
+def _log_likelihood_by_size(data, fit: SystemFit, g_cell, customer_cells) -> np.ndarray:
     """``(n_cust, G)`` log-likelihood of each customer's purchases if her size were g.
 
-    Up to a per-customer constant: sizes outside a purchase's window get the floor.
+    Up to a per-customer constant: sizes outside a purchase's window get the floor. The
+    per-cell table is a sparse ``(C, G)`` matrix, so the sum over purchases is one sparse
+    product.
     """
-    n_grid = len(data.grid)
-    c, k = np.nonzero(scatter.g_cell >= 0)
-    z = data.cell_x[c] - data.grid[scatter.g_cell[c, k]] - fit.offset[data.cell_item[c]]
+    c, k = np.nonzero(g_cell >= 0)
+    g = g_cell[c, k]
+    z = data.cell_x[c] - data.grid[g] - fit.offset[data.cell_item[c]]
     p = class_proba_at(z, fit.slope, fit.half_width)[np.arange(len(c)), data.cell_y[c]]
-    table = np.zeros(scatter.g_cell.shape)
-    table[c, k] = np.log(np.maximum(p, 1e-300)) + fit.log_choice.reshape(-1)[k] - LOG_FLOOR
-    flat = np.bincount(
-        scatter.target, scatter.weight * table.reshape(-1)[scatter.source], data.n_cust * n_grid
-    )
-    total_w = np.bincount(data.cust, data.weight, data.n_cust)
-    return flat.reshape(data.n_cust, n_grid) - total_w[:, None] * fit.log_z[None, :]
+    value = np.log(np.maximum(p, 1e-300)) + fit.log_choice.reshape(-1)[k] - LOG_FLOOR
+    table = sp.csr_matrix((value, (c, g)), shape=(len(data.cell_y), len(data.grid)))
+    out = (customer_cells @ table).toarray()
+    total_w = np.asarray(customer_cells.sum(axis=1))
+    return out - total_w * fit.log_z[None, :]
 
 
 def _posterior(log_lik: np.ndarray, prior: np.ndarray) -> tuple[sp.csr_matrix, float]:
-    log_post = log_lik + np.log(prior)[None, :]
-    norm = logsumexp(log_post, axis=1, keepdims=True)
-    post = np.exp(log_post - norm)
+    post = log_lik + np.log(prior)[None, :]
+    top = post.max(axis=1, keepdims=True)
+    np.subtract(post, top, out=post)
+    np.exp(post, out=post)
+    total = post.sum(axis=1, keepdims=True)
+    post /= total
+    marginal = float((top + np.log(total)).sum())
     post[post < _MIN_POSTERIOR] = 0.0
     post /= post.sum(axis=1, keepdims=True)
-    return sp.csr_matrix(post), float(norm.sum())
+    return sp.csr_matrix(post), marginal
 
 
 def _cell_pairs(data: SystemData, posterior: sp.csr_matrix, min_mass: float = 0.0):
@@ -193,9 +190,16 @@ def _cell_pairs(data: SystemData, posterior: sp.csr_matrix, min_mass: float = 0.
     obs = np.repeat(np.arange(len(data.cell)), counts)
     starts = np.repeat(posterior.indptr[data.cust] - np.r_[0, np.cumsum(counts)[:-1]], counts)
     pos = starts + np.arange(counts.sum())
-    n_grid = len(data.grid)
-    key, inverse = np.unique(data.cell[obs] * n_grid + posterior.indices[pos], return_inverse=True)
-    mass = np.bincount(inverse.reshape(-1), data.weight[obs] * posterior.data[pos], len(key))
+    n_grid, n_cells = len(data.grid), len(data.cell_y)
+    key = data.cell[obs].astype(np.int64) * n_grid + posterior.indices[pos]
+    mass = data.weight[obs] * posterior.data[pos]
+    if n_cells * n_grid <= _DENSE_PAIRS:
+        summed = np.bincount(key, mass, n_cells * n_grid)
+        key = np.flatnonzero(summed)
+        mass = summed[key]
+    else:
+        key, inverse = np.unique(key, return_inverse=True)
+        mass = np.bincount(inverse.reshape(-1), mass, len(key))
     return key // n_grid, key % n_grid, mass
 
 
@@ -289,9 +293,10 @@ def fit_system(
         np.zeros((data.n_item, dims)), np.full(dims, 2.0), np.full(dims, 0.5), 0, False, -np.inf,
     )  # fmt: skip
     total = data.weight.sum()
-    scatter = _scatter(data)
+    g_cell, customer_cells = _cell_candidates(data), _customer_cells(data)
     while True:
-        posterior, marginal = _posterior(_log_likelihood_by_size(data, fit, scatter), fit.prior)
+        log_lik = _log_likelihood_by_size(data, fit, g_cell, customer_cells)
+        posterior, marginal = _posterior(log_lik, fit.prior)
         objective = (marginal - 0.5 * (fit.offset**2).sum() / item_prior_sd**2) / total
         fit.converged = abs(objective - fit.log_likelihood) < tol
         fit.posterior, fit.log_likelihood = posterior, objective

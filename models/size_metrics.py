@@ -33,7 +33,9 @@ def per_class_auc(y_true, proba, classes=FIT_FEEDBACK) -> dict[str, float]:
     for k, cls in enumerate(classes):
         positive = y == cls
         if positive.all() or not positive.any():
-            raise ValueError(f"AUC of {cls!r} is undefined: y_true has {positive.sum()} of {len(y)}")
+            raise ValueError(
+                f"AUC of {cls!r} is undefined: y_true has {positive.sum()} of {len(y)}"
+            )
         out[cls] = float(roc_auc_score(positive, proba[:, k]))
     return out
 

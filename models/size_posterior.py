@@ -38,6 +38,20 @@ def size_positions(kind: str, grid: np.ndarray, coords: np.ndarray) -> np.ndarra
     return np.where(left, pos - 1, pos).clip(0, len(values) - 1)[:, None]
 
 
+_MIN_CANDIDATE_MASS = 1e-3
+
+
+def _unique_requests(rows: np.ndarray, item: np.ndarray, coords: np.ndarray):
+    """Distinct (posterior row, item, size) requests and each request's position among them."""
+    key = np.zeros(len(rows), dtype=np.int64)
+    for column in (rows, item + 1, *coords.T):
+        codes, uniques = pd.factorize(column)
+        key = key * len(uniques) + codes
+    inverse, _ = pd.factorize(key)
+    first = np.unique(inverse, return_index=True)[1]
+    return rows[first], item[first], coords[first], inverse
+
+
 @dataclass
 class SizeSystemModel:
     """Fitted state of one size system (customers' posteriors, item offsets, link)."""
@@ -96,9 +110,7 @@ class SizeSystemModel:
         With ``condition_on_choice`` the posterior is first updated with the choice model:
         picking ``coords`` is evidence of her size.
         """
-        key = np.column_stack([self._posterior_rows(cust), item, coords])
-        uniq, inverse = np.unique(key, axis=0, return_inverse=True)
-        rows, items, at = uniq[:, 0].astype(int), uniq[:, 1].astype(int), uniq[:, 2:]
+        rows, items, at, inverse = _unique_requests(self._posterior_rows(cust), item, coords)
         req, g, r = self._expand(rows)
         if condition_on_choice:
             gap = size_positions(self.kind, self.grid, at)[req] - self.grid_pos[g]
@@ -107,13 +119,13 @@ class SizeSystemModel:
             log_h = np.full(len(g), LOG_FLOOR)
             log_h[inside] = self.fit.log_choice[tuple((gap[inside] + w).T)]
             r = r * np.exp(log_h - self.fit.log_z[g])
-            r = r / np.bincount(req, r, len(uniq))[req]
+            r = r / np.bincount(req, r, len(rows))[req]
         off, var = self._offsets(items)
         p = class_proba_at(
             at[req] - self.grid[g] - off[req], self.fit.slope, self.fit.half_width, var[req]
         )
-        out = np.stack([np.bincount(req, r * p[:, k], len(uniq)) for k in range(3)], axis=1)
-        return out[inverse.reshape(-1)]
+        out = np.stack([np.bincount(req, r * p[:, k], len(rows)) for k in range(3)], axis=1)
+        return out[inverse]
 
     def votes(self, cust: np.ndarray, item: np.ndarray) -> sp.csr_matrix:
         """``(n, G)``: posterior mass of true sizes whose best size in the item is each size."""
@@ -130,7 +142,11 @@ class SizeSystemModel:
         size most of the population takes in this item.
         """
         votes = self.votes(cust, item).tocoo()
-        req, cand, mass = votes.row, votes.col, votes.data
+        # Sizes with a sliver of posterior mass are never the best bet; skip scoring them.
+        top = np.zeros(len(cust))
+        np.maximum.at(top, votes.row, votes.data)
+        keep = (votes.data >= _MIN_CANDIDATE_MASS) | (votes.data == top[votes.row])
+        req, cand, mass = votes.row[keep], votes.col[keep], votes.data[keep]
         score = mass.copy()
         known = cust[req] >= 0
         if known.any():
