@@ -1,0 +1,87 @@
+"""Fit outcomes of order lines, the training frame of the size models.
+
+One row per sized order line with a known fit: ``too_small``/``too_large`` when it came
+back for that reason, else the explicit ``fit_feedback`` on the kept line, else ``fit``
+(kept without complaint). Point in time: orders and returns with ``ts < cutoff`` only;
+a line ordered within ``return_window_days`` before the cutoff and not yet returned is
+*pending* (it may still come back) and left out. Lines left out are counted by reason,
+so that ``lines == len(frame) + sum(excluded.values())``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+
+from features.contract.schema import FIT_REASONS
+from features.errors import EmptyResultError
+
+COLUMNS = (
+    "line_id", "order_id", "customer_id", "product_id", "style", "category", "size", "ts",
+    "fit", "source",
+)  # fmt: skip
+
+
+@dataclass
+class FitOutcomes:
+    frame: pd.DataFrame
+    lines: int  # order lines of orders before the cutoff
+    excluded: dict[str, int]  # reason -> lines left out
+
+
+def make_fit_outcomes(
+    tables: Mapping[str, pd.DataFrame],
+    cutoff: dt.datetime | None = None,
+    *,
+    return_window_days: float = 0.0,
+) -> FitOutcomes:
+    """Fit outcome per sized order line from ``orders``, ``order_lines`` and ``returns``.
+
+    Uses orders and returns with ``ts < cutoff`` (all when ``cutoff`` is None). Does not
+    change its inputs; ties between returns of one line go to the earliest, then the
+    smallest ``return_id``.
+    """
+    orders, lines, returns = tables["orders"], tables["order_lines"], tables["returns"]
+    if cutoff is not None:
+        orders = orders[orders["ts"] < cutoff]
+        returns = returns[returns["ts"] < cutoff]
+    df = lines.merge(orders[["order_id", "customer_id", "ts"]], on="order_id", how="inner")
+    excluded: dict[str, int] = {}
+
+    def drop(mask, reason: str) -> None:
+        nonlocal df
+        if int(mask.sum()):
+            excluded[reason] = excluded.get(reason, 0) + int(mask.sum())
+        df = df[~mask]
+
+    n_lines = len(df)
+    drop(df["quantity"] <= 0, "refund line")
+    drop(df["size"].isna(), "no size")
+    first = returns.sort_values(["line_id", "ts", "return_id"]).drop_duplicates("line_id")
+    df = df.merge(first[["line_id", "reason"]], on="line_id", how="left")
+    drop(df["reason"].notna() & ~df["reason"].isin(FIT_REASONS), "returned for another reason")
+    if cutoff is not None and return_window_days > 0:
+        recent = df["ts"] >= cutoff - dt.timedelta(days=return_window_days)
+        drop(recent & df["reason"].isna(), "pending: may still be returned")
+    feedback = df["fit_feedback"] if "fit_feedback" in df else pd.Series(None, index=df.index)
+    df = df.assign(
+        fit=df["reason"].fillna(feedback).fillna("fit"),
+        source=(
+            df["reason"]
+            .notna()
+            .map({True: "return", False: "kept"})
+            .where(df["reason"].notna() | feedback.isna(), "feedback")
+        ),
+    )
+    for col in ("style", "category"):
+        if col not in df:
+            df[col] = None
+    frame = df[list(COLUMNS)].sort_values(["ts", "line_id"], kind="stable").reset_index(drop=True)
+    if frame.empty:
+        raise EmptyResultError(
+            f"no order line with a known fit before {cutoff} ({n_lines} lines; left out: {excluded})"
+        )
+    return FitOutcomes(frame, n_lines, excluded)

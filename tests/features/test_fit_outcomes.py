@@ -1,0 +1,91 @@
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from features.errors import EmptyResultError
+from features.fit_outcomes import make_fit_outcomes
+
+T = dt.datetime(2025, 1, 1)
+CUTOFF = dt.datetime(2025, 3, 1)
+
+
+def tables():
+    orders = pd.DataFrame(
+        {
+            "order_id": ["o1", "o2", "o3", "o4"],
+            "customer_id": ["a", "a", "b", "b"],
+            "ts": [T, T + dt.timedelta(days=10), T + dt.timedelta(days=50), CUTOFF],
+        }
+    )
+    lines = pd.DataFrame(
+        [
+            ("l1", "o1", "p1", "bra", "34C", 1, None),  # kept
+            ("l2", "o1", "p2", "bra", "34B", 1, None),  # returned too small
+            ("l3", "o2", "p3", "knickers", "M", 1, "too_large"),  # kept, says too large
+            ("l4", "o2", "p1", "bra", "36C", 1, None),  # returned: style
+            ("l5", "o2", "p1", "bra", "34C", -1, None),  # refund line
+            ("l6", "o3", "p9", "gift", None, 1, None),  # no size
+            ("l7", "o3", "p2", "bra", "32D", 1, None),  # returned too large at the cutoff
+            ("l8", "o4", "p2", "bra", "32D", 1, None),  # ordered at the cutoff
+        ],
+        columns=[
+            "line_id",
+            "order_id",
+            "product_id",
+            "category",
+            "size",
+            "quantity",
+            "fit_feedback",
+        ],
+    )
+    returns = pd.DataFrame(
+        {
+            "return_id": ["r1", "r2", "r0", "r3"],
+            "line_id": ["l2", "l4", "l2", "l7"],
+            "ts": [
+                T + dt.timedelta(days=5),
+                T + dt.timedelta(days=20),
+                T + dt.timedelta(days=5),
+                CUTOFF,
+            ],
+            "reason": ["too_small", "style", "too_large", "too_large"],
+        }
+    )
+    return {"orders": orders, "order_lines": lines, "returns": returns}
+
+
+def test_outcomes_from_returns_feedback_and_kept_lines():
+    out = make_fit_outcomes(tables(), CUTOFF)
+    got = out.frame[["line_id", "fit", "source"]].to_dict("records")
+    assert got == [
+        {"line_id": "l1", "fit": "fit", "source": "kept"},
+        # r0 and r1 are on the same day: the smaller return_id wins
+        {"line_id": "l2", "fit": "too_large", "source": "return"},
+        {"line_id": "l3", "fit": "too_large", "source": "feedback"},
+        # its return is at the cutoff, so not known yet: kept as of the cutoff
+        {"line_id": "l7", "fit": "fit", "source": "kept"},
+    ]
+    assert out.lines == 7  # l8's order is at the cutoff
+    assert out.excluded == {"refund line": 1, "no size": 1, "returned for another reason": 1}
+    assert out.lines == len(out.frame) + sum(out.excluded.values())
+    assert out.frame["customer_id"].tolist() == ["a", "a", "a", "b"]
+
+
+def test_lines_that_may_still_come_back_are_pending():
+    out = make_fit_outcomes(tables(), CUTOFF, return_window_days=30)
+    assert "l7" not in set(out.frame["line_id"])
+    assert out.excluded["pending: may still be returned"] == 1
+
+
+def test_events_at_or_after_the_cutoff_change_nothing():
+    base = make_fit_outcomes(tables(), CUTOFF).frame
+    more = tables()
+    more["orders"].loc[len(more["orders"])] = ["o9", "a", CUTOFF + dt.timedelta(days=1)]
+    more["returns"].loc[len(more["returns"])] = ["r9", "l1", CUTOFF, "too_small"]
+    pd.testing.assert_frame_equal(make_fit_outcomes(more, CUTOFF).frame, base)
+
+
+def test_no_known_outcome_is_an_error():
+    with pytest.raises(EmptyResultError, match="no order line with a known fit"):
+        make_fit_outcomes(tables(), T)
