@@ -333,7 +333,7 @@ class SizeRecommender(ClassifierMixin, BaseEstimator):
         )
 
 
-_NEIGHBOURS = {
+_NEIGHBOURS: dict[str, list[tuple[str, tuple[int, ...]]]] = {
     "bra": [
         ("recommended", (0, 0)),
         ("cup_down", (0, -1)),
