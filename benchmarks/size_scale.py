@@ -2,8 +2,9 @@
 
 Simulates ``--rows`` purchases from known parameters (true bra and alpha size per
 customer, a size offset per product, customers buying their own size or a neighbour,
-outcomes from the ordinal link), fits ``SizeRecommender`` and times fit, recommendation
-and fit-probability scoring. ``python -m benchmarks.size_scale [--rows N]``.
+outcomes from the "both" link: a bra fits when band and cup fit), fits
+``SizeRecommender`` and times fit, recommendation and fit-probability scoring.
+``python -m benchmarks.size_scale [--rows N]``.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ def main() -> None:
     stages: dict[str, float] = {}
     with timed(stages, "simulate_s"):
         frame, truth = simulate(args.rows, args.rows // 4, args.products, args.seed)
-    model = SizeRecommender(random_state=0)
+    model = SizeRecommender(bra_link="both", random_state=0)  # as simulated
     with timed(stages, "fit_s"):
         model.fit(frame, frame["fit"])
     sample = frame.sample(100_000, random_state=0) if len(frame) > 100_000 else frame
@@ -92,8 +93,8 @@ def main() -> None:
             "peak_rss_gb": round(peak_rss_gb(), 2),
             "true_size_recovery_3plus_bras": round(true_size_recovery(est["size"], truth[ids]), 4),
             "customers_3plus_bras": len(ids),
-            "bra_slope": bra.fit.slope.round(3).tolist(),
-            "bra_half_width": bra.fit.half_width.round(3).tolist(),
+            "bra_slope": bra.fit.link.slope.round(3).tolist(),
+            "bra_half_width": bra.fit.link.half_width.round(3).tolist(),
             "true_slope": SLOPE,
             "true_half_width": HALF_WIDTH,
         },

@@ -66,9 +66,15 @@ def make_fit_outcomes(
     if cutoff is not None and return_window_days > 0:
         recent = df["ts"] >= cutoff - dt.timedelta(days=return_window_days)
         drop(recent & df["reason"].isna(), "pending: may still be returned")
-    feedback = df["fit_feedback"] if "fit_feedback" in df else pd.Series(None, index=df.index)
+    # object dtype: Arrow sources arrive as categoricals with differing categories
+    reason = df["reason"].astype(object)
+    feedback = (
+        df["fit_feedback"].astype(object)
+        if "fit_feedback" in df
+        else pd.Series(None, index=df.index)
+    )
     df = df.assign(
-        fit=df["reason"].fillna(feedback).fillna("fit"),
+        fit=reason.fillna(feedback).fillna("fit"),
         source=(
             df["reason"]
             .notna()

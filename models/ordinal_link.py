@@ -121,3 +121,109 @@ def fisher_information(z0, a0, h0, z1=None, a1=None, h1=None):
         if d1 is not None:
             info1 += d1[0] ** 2 / p
     return info0, info1
+
+
+LINKS = ("sum", "both")
+
+
+class FitLink:
+    """The ordinal link of one size system, with its parameters.
+
+    One-dimensional sizes use the link on the gap. Two-dimensional (bra) sizes combine
+    band and cup-volume gaps ``(z0, z1)`` in one of two ways:
+
+    - ``"sum"``: the outcome is ordinal in ``w * z0 + z1``, a band step weighing ``w`` cup
+      steps (one slope and half-width);
+    - ``"both"``: per-dimension outcomes combined by ``combine_proba`` (it fits when band
+      and cup both fit; a slope and half-width per dimension).
+
+    Recorded outcomes under-report misfits: a customer who keeps an ill-fitting item and
+    says nothing is recorded as a fit. With report rate ``rho``, the recorded outcome is a
+    misfit with probability ``rho * P(misfit)``. ``proba`` gives the true probabilities,
+    ``likelihood`` those of the record (what the fit sees). Per class the record is a
+    monotone transform of the truth, so ranking metrics are the same on either.
+
+    ``params``: ``[log slope..., log half_width..., (log w), logit rho]``.
+    """
+
+    def __init__(self, kind: str, dims: int, params: np.ndarray | None = None):
+        if kind not in LINKS:
+            raise ValueError(f"unknown link {kind!r}; valid: {', '.join(LINKS)}")
+        self.kind, self.dims = kind, dims
+        self.summed = kind == "sum" and dims == 2
+        self._k = 1 if self.summed else dims
+        n = 2 * self._k + self.summed + 1
+        if params is None:
+            start = [np.log(2.0)] * self._k + [np.log(0.5)] * self._k + [0.0] * self.summed
+            params = np.array([*start, 2.0])
+        self.params = np.asarray(params, dtype=float)
+        if self.params.shape != (n,):
+            raise ValueError(f"{kind} link of {dims} dims needs {n} params")
+
+    @property
+    def slope(self) -> np.ndarray:
+        return np.exp(self.params[: self._k])
+
+    @property
+    def half_width(self) -> np.ndarray:
+        return np.exp(self.params[self._k : 2 * self._k])
+
+    @property
+    def band_weight(self) -> float:
+        return float(np.exp(self.params[2])) if self.summed else 1.0
+
+    @property
+    def report_rate(self) -> float:
+        return float(expit(self.params[-1]))
+
+    def with_params(self, params: np.ndarray) -> FitLink:
+        return FitLink(self.kind, self.dims, params)
+
+    def proba(self, z: np.ndarray, var: np.ndarray | None = None) -> np.ndarray:
+        """``(..., 3)`` true class probabilities at gaps ``z`` ``(..., dims)``, variances ``var``."""
+        var = np.zeros_like(z) if var is None else np.broadcast_to(var, z.shape)
+        a, h = self.slope, self.half_width
+        if self.summed:
+            w = self.band_weight
+            return link_proba(
+                w * z[..., 0] + z[..., 1], a[0], h[0], w**2 * var[..., 0] + var[..., 1]
+            )
+        q = [link_proba(z[..., d], a[d], h[d], var[..., d]) for d in range(self.dims)]
+        return combine_proba(q[0], q[1] if self.dims == 2 else None)
+
+    def recorded_proba(self, z: np.ndarray) -> np.ndarray:
+        """``(..., 3)`` probabilities of the recorded outcome."""
+        p = self.proba(z)
+        rho = self.report_rate
+        small, large = rho * p[..., 0], rho * p[..., 2]
+        return np.stack([small, 1.0 - small - large, large], axis=-1)
+
+    def likelihood(self, y: np.ndarray, z: np.ndarray):
+        """Recorded ``P(y)``, its derivatives in each gap ``(n, dims)`` and in ``params``."""
+        a, h = self.slope, self.half_width
+        if self.summed:
+            w = self.band_weight
+            p, (dz, da, dh), _ = class_likelihood(y, w * z[:, 0] + z[:, 1], a[0], h[0])
+            dz_all = np.column_stack([w * dz, dz])
+            dparams = np.column_stack([da, dh, w * z[:, 0] * dz])
+        else:
+            args = []
+            for d in range(self.dims):
+                args += [z[:, d], a[d], h[d]]
+            p, *derivs = class_likelihood(y, *args)
+            derivs = [d for d in derivs if d is not None]
+            dz_all = np.column_stack([d[0] for d in derivs])
+            dparams = np.column_stack([d[1] for d in derivs] + [d[2] for d in derivs])
+        rho = self.report_rate
+        # P_rec(misfit class) = rho P; P_rec(fit) = 1 - rho (1 - P): derivatives scale by rho
+        recorded = np.where(y == 1, 1.0 - rho * (1.0 - p), rho * p)
+        d_rho = np.where(y == 1, -(1.0 - p), p) * rho * (1.0 - rho)
+        return recorded, rho * dz_all, np.column_stack([rho * dparams, d_rho])
+
+    def information(self, z: np.ndarray) -> np.ndarray:
+        """Expected information about each gap from the recorded outcome, ``(n, dims)``."""
+        info = np.zeros(z.shape)
+        for k in range(3):
+            p, dz, _ = self.likelihood(np.full(len(z), k), z)
+            info += dz**2 / np.maximum(p, _EPS)[:, None]
+        return info

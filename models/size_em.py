@@ -9,7 +9,11 @@ likelihood terms:
 - the choice: customers buy near their own size, ``P(x | g) = H(x - g) / Z(g)`` with
   ``H`` a histogram over gap vectors of up to ``window`` grid steps per dimension (sister
   sizes, one cup up...). Without it the model would assume that a customer who buys 34C
-  is a priori any size, which flattens the estimated link.
+  is a priori any size, which flattens the estimated link. A customer sticks to the size
+  she believes is hers, so the choice counts once per distinct size she bought, not per
+  purchase: five orders of 34D are one piece of evidence that she believes in 34D.
+  (Counting only her latest size, her current belief, recovered fewer true sizes on the
+  simulator, whose customers learn from misfits.)
 
 E-step: each customer's posterior over the grid, exactly, from ``pi`` and her purchases;
 it pools customers with little history toward the population, and its mass at the mode
@@ -32,7 +36,7 @@ import scipy.sparse as sp
 from scipy.optimize import minimize
 from scipy.special import logsumexp
 
-from models.ordinal_link import class_likelihood, combine_proba, fisher_information, link_proba
+from models.ordinal_link import FitLink
 
 _MIN_POSTERIOR = 1e-4  # posterior mass below this is dropped (and the rest renormalized)
 _DENSE_PAIRS = 50_000_000  # (cell x size) pairs summed with bincount below this, else sorted
@@ -60,18 +64,24 @@ class SystemData:
     grid: np.ndarray  # (G, dims) candidate true sizes, in steps
     grid_pos: np.ndarray  # (G, dims) int
     window: int
+    choices: sp.csr_matrix  # (n_cust, G) 1 for every distinct size a customer bought
 
     @classmethod
     def from_purchases(cls, y, weight, x, pos, cust, item, *, n_item, grid, grid_pos, window):
         """Sort by customer and group identical (item, size, outcome) into cells."""
         order = np.argsort(cust, kind="stable")
         dense, low = position_lookup(grid_pos)
-        key = (item[order] * len(grid) + grid_index(pos[order], dense, low)) * 3 + y[order]
+        size = grid_index(pos[order], dense, low)
+        key = (item[order] * len(grid) + size) * 3 + y[order]
         uniq, first, cell = np.unique(key, return_index=True, return_inverse=True)
         rows = order[first]
+        n_cust = int(cust.max()) + 1
+        shape = (n_cust, len(grid))
+        choices = sp.csr_matrix((np.ones(len(size)), (cust[order], size)), shape=shape)
+        choices.data[:] = 1.0  # distinct sizes: repeats of a size are one choice
         return cls(
             weight[order], cust[order], cell.reshape(-1), y[rows], x[rows], pos[rows],
-            item[rows], int(cust.max()) + 1, n_item, grid, grid_pos, window,
+            item[rows], n_cust, n_item, grid, grid_pos, window, choices,
         )  # fmt: skip
 
 
@@ -85,18 +95,10 @@ class SystemFit:
     log_z: np.ndarray  # (G,) log normalizer of the choice model
     offset: np.ndarray  # (n_item, dims)
     offset_var: np.ndarray  # (n_item, dims) Laplace variance of the offsets
-    slope: np.ndarray  # (dims,)
-    half_width: np.ndarray  # (dims,)
+    link: FitLink
     n_iter: int
     converged: bool
     log_likelihood: float  # marginal per unit weight, up to a constant
-
-
-def class_proba_at(z: np.ndarray, slope, half_width, var=None) -> np.ndarray:
-    """``(..., 3)`` class probabilities at gaps ``z`` of shape ``(..., dims)``."""
-    var = np.zeros_like(z) if var is None else np.broadcast_to(var, z.shape)
-    q = [link_proba(z[..., d], slope[d], half_width[d], var[..., d]) for d in range(z.shape[-1])]
-    return combine_proba(q[0], q[1] if len(q) == 2 else None)
 
 
 def position_lookup(grid_pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -146,22 +148,33 @@ def _customer_cells(data: SystemData) -> sp.csr_matrix:
     return sp.csr_matrix((data.weight, (data.cust, data.cell)), shape=shape)
 
 
+def _choice_table(data: SystemData, log_choice: np.ndarray) -> sp.csr_matrix:
+    """``(G, G)``: ``log H(x - g) - floor`` of choosing size x if her size were g (in window)."""
+    dense, low = position_lookup(data.grid_pos)
+    offsets = _window_offsets(data.grid.shape[1], data.window)
+    g = grid_index(data.grid_pos[:, None, :] - offsets[None], dense, low)  # (G, M) x -> g
+    x, k = np.nonzero(g >= 0)
+    value = log_choice.reshape(-1)[k] - LOG_FLOOR
+    return sp.csr_matrix((value, (x, g[x, k])), shape=(len(data.grid), len(data.grid)))
+
+
 def _log_likelihood_by_size(data, fit: SystemFit, g_cell, customer_cells) -> np.ndarray:
     """``(n_cust, G)`` log-likelihood of each customer's purchases if her size were g.
 
     Up to a per-customer constant: sizes outside a purchase's window get the floor. The
     per-cell table is a sparse ``(C, G)`` matrix, so the sum over purchases is one sparse
-    product.
+    product; likewise the choices.
     """
     c, k = np.nonzero(g_cell >= 0)
     g = g_cell[c, k]
     z = data.cell_x[c] - data.grid[g] - fit.offset[data.cell_item[c]]
-    p = class_proba_at(z, fit.slope, fit.half_width)[np.arange(len(c)), data.cell_y[c]]
-    value = np.log(np.maximum(p, 1e-300)) + fit.log_choice.reshape(-1)[k] - LOG_FLOOR
-    table = sp.csr_matrix((value, (c, g)), shape=(len(data.cell_y), len(data.grid)))
-    out = (customer_cells @ table).toarray()
-    total_w = np.asarray(customer_cells.sum(axis=1))
-    return out - total_w * fit.log_z[None, :]
+    p = fit.link.recorded_proba(z)[np.arange(len(c)), data.cell_y[c]]
+    table = sp.csr_matrix(
+        (np.log(np.maximum(p, 1e-300)), (c, g)), shape=(len(data.cell_y), len(data.grid))
+    )
+    out = (customer_cells @ table + data.choices @ _choice_table(data, fit.log_choice)).toarray()
+    n_choices = np.asarray(data.choices.sum(axis=1))
+    return out - n_choices * fit.log_z[None, :]
 
 
 def _posterior(log_lik: np.ndarray, prior: np.ndarray) -> tuple[sp.csr_matrix, float]:
@@ -208,17 +221,16 @@ def _m_step(data, posterior, fit: SystemFit, item_prior_sd, pseudocount, max_ite
     cell, g, w = _cell_pairs(data, posterior, _M_STEP_MIN_MASS)
     counts = np.asarray(posterior.sum(axis=0)).ravel() + pseudocount
     prior = counts / counts.sum()
-    gap = data.cell_pos[cell] - data.grid_pos[g] + data.window
+    pairs = (data.choices.T @ posterior).tocoo()  # (size chosen, true size): posterior mass
+    gap = data.grid_pos[pairs.row] - data.grid_pos[pairs.col] + data.window
     inside = ((gap >= 0) & (gap <= 2 * data.window)).all(axis=1)
     cells = np.ravel_multi_index(tuple(gap[inside].T), fit.log_choice.shape)
-    h = np.bincount(cells, w[inside], fit.log_choice.size) + pseudocount
+    h = np.bincount(cells, pairs.data[inside], fit.log_choice.size) + pseudocount
     log_choice = np.log(h / h.sum()).reshape(fit.log_choice.shape)
-    offset, slope, half = _fit_offsets_and_link(
-        data, cell, g, w, fit, item_prior_sd, max_iter, tol
-    )  # fmt: skip
+    offset, link = _fit_offsets_and_link(data, cell, g, w, fit, item_prior_sd, max_iter, tol)
     return SystemFit(
         posterior, prior, log_choice, choice_log_z(log_choice, data.grid_pos, data.window),
-        offset, fit.offset_var, slope, half, fit.n_iter, fit.converged, fit.log_likelihood,
+        offset, fit.offset_var, link, fit.n_iter, fit.converged, fit.log_likelihood,
     )  # fmt: skip
 
 
@@ -226,48 +238,41 @@ def _fit_offsets_and_link(data, cell, g, w, fit, item_prior_sd, max_iter, tol):
     """L-BFGS on the expected negative log-posterior, warm-started at the current values."""
     y, item = data.cell_y[cell], data.cell_item[cell]
     gap = data.cell_x[cell] - data.grid[g]  # z = gap - offset[item]
-    dims, n_off = data.grid.shape[1], fit.offset.size
+    n_off, n_link = fit.offset.size, fit.link.params.size
     total, lam = data.weight.sum(), item_prior_sd**-2.0
 
     def objective(theta):
-        off = theta[:n_off].reshape(-1, dims)
-        a, h = np.exp(theta[n_off : n_off + dims]), np.exp(theta[n_off + dims :])
-        args = []
-        for d in range(dims):
-            args += [gap[:, d] - off[item, d], a[d], h[d]]
-        p, *derivs = class_likelihood(y, *args)
+        off = theta[:n_off].reshape(fit.offset.shape)
+        link = fit.link.with_params(theta[n_off:])
+        p, dz, dparams = link.likelihood(y, gap - off[item])
         c = w / p
-        grad_off = np.zeros_like(off)
-        grad_a, grad_h = np.zeros(dims), np.zeros(dims)
-        for d in range(dims):
-            dz, da, dh = derivs[d]
-            grad_off[:, d] = np.bincount(item, c * dz, len(off))
-            grad_a[d], grad_h[d] = -(c * da).sum(), -(c * dh).sum()
+        grad_off = np.column_stack(
+            [np.bincount(item, c * dz[:, d], len(off)) for d in range(off.shape[1])]
+        )
         value = -(w * np.log(p)).sum() + 0.5 * lam * (off**2).sum()
-        grad = np.concatenate([(grad_off + lam * off).ravel(), grad_a, grad_h])
+        grad = np.concatenate([(grad_off + lam * off).ravel(), -(c[:, None] * dparams).sum(0)])
         return value / total, grad / total
 
-    theta0 = np.concatenate([fit.offset.ravel(), np.log(fit.slope), np.log(fit.half_width)])
     res = minimize(
-        objective, theta0, jac=True, method="L-BFGS-B",
-        bounds=[(None, None)] * n_off + [(-4.0, 4.0)] * (2 * dims),
+        objective, np.concatenate([fit.offset.ravel(), fit.link.params]), jac=True,
+        method="L-BFGS-B", bounds=[(None, None)] * n_off + [(-4.0, 6.0)] * n_link,
         options={"maxiter": max_iter, "ftol": tol, "gtol": 1e-10},
     )  # fmt: skip
-    off = res.x[:n_off].reshape(-1, dims)
-    return off, np.exp(res.x[n_off : n_off + dims]), np.exp(res.x[n_off + dims :])
+    return res.x[:n_off].reshape(fit.offset.shape), fit.link.with_params(res.x[n_off:])
 
 
 def _offset_variance(data, fit: SystemFit, item_prior_sd: float) -> np.ndarray:
     """Laplace variance of each offset: prior precision plus expected information."""
     cell, g, w = _cell_pairs(data, fit.posterior)
     item = data.cell_item[cell]
-    args = []
-    for d in range(data.grid.shape[1]):
-        z = data.cell_x[cell, d] - data.grid[g, d] - fit.offset[item, d]
-        args += [z, fit.slope[d], fit.half_width[d]]
-    infos = [i for i in fisher_information(*args) if i is not None]
+    info = fit.link.information(data.cell_x[cell] - data.grid[g] - fit.offset[item])
     lam = item_prior_sd**-2.0
-    return np.stack([1.0 / (lam + np.bincount(item, w * i, len(fit.offset))) for i in infos], 1)
+    return np.column_stack(
+        [
+            1.0 / (lam + np.bincount(item, w * info[:, d], len(fit.offset)))
+            for d in range(info.shape[1])
+        ]
+    )
 
 
 def fit_system(
@@ -275,6 +280,7 @@ def fit_system(
     *,
     item_prior_sd: float,
     pseudocount: float,
+    link: str,
     n_em_iter: int,
     max_iter: int,
     tol: float,
@@ -290,7 +296,7 @@ def fit_system(
     fit = SystemFit(
         sp.csr_matrix((data.n_cust, n_grid)), np.full(n_grid, 1.0 / n_grid), log_choice,
         choice_log_z(log_choice, data.grid_pos, w), np.zeros((data.n_item, dims)),
-        np.zeros((data.n_item, dims)), np.full(dims, 2.0), np.full(dims, 0.5), 0, False, -np.inf,
+        np.zeros((data.n_item, dims)), FitLink(link, dims), 0, False, -np.inf,
     )  # fmt: skip
     total = data.weight.sum()
     g_cell, customer_cells = _cell_candidates(data), _customer_cells(data)

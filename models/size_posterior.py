@@ -15,8 +15,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from models.ordinal_link import link_proba
-from models.size_em import LOG_FLOOR, SystemFit, class_proba_at, grid_index, position_lookup
+from models.size_em import LOG_FLOOR, SystemFit, grid_index, position_lookup
 
 
 def grid_positions(kind: str, grid: np.ndarray) -> np.ndarray:
@@ -38,7 +37,7 @@ def size_positions(kind: str, grid: np.ndarray, coords: np.ndarray) -> np.ndarra
     return np.where(left, pos - 1, pos).clip(0, len(values) - 1)[:, None]
 
 
-_MIN_CANDIDATE_MASS = 1e-3
+_MIN_CANDIDATE_MASS = 1e-3  # sizes with less posterior mass of being best are not scored
 
 
 def _unique_requests(rows: np.ndarray, item: np.ndarray, coords: np.ndarray):
@@ -67,9 +66,13 @@ class SizeSystemModel:
     item_prior_sd: float
     choice_window: int
     n_purchases: np.ndarray  # per customer
+    choices: sp.csr_matrix  # (n_cust, G) the distinct sizes each customer bought
     _ext: sp.csr_matrix = field(init=False, repr=False)
+    _sold: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        # Only sizes that sold in training are recommended.
+        self._sold = np.flatnonzero(np.asarray(self.choices.sum(axis=0)).ravel() > 0)
         # The population prior is the posterior of a customer without history: last row.
         prior = sp.csr_matrix(np.where(self.fit.prior >= 1e-9, self.fit.prior, 0.0)[None, :])
         self._ext = sp.vstack([self.fit.posterior, prior], format="csr")
@@ -102,56 +105,85 @@ class SizeSystemModel:
     def _posterior_rows(self, cust: np.ndarray) -> np.ndarray:
         return np.where(cust >= 0, cust, self._ext.shape[0] - 1)
 
-    def proba(
-        self, cust: np.ndarray, item: np.ndarray, coords: np.ndarray, condition_on_choice=False
-    ) -> np.ndarray:
+    def _request_posterior(self, rows: np.ndarray, picked: np.ndarray | None):
+        """(request, true size, mass) per request; updated with the size ``picked``, if any.
+
+        Picking a size is evidence of her size (the choice model), unless she has bought
+        that size before: then it tells nothing new.
+        """
+        req, g, r = self._expand(rows)
+        if picked is None:
+            return req, g, r
+        pos = size_positions(self.kind, self.grid, picked)
+        dense, low = position_lookup(self.grid_pos)
+        size = grid_index(pos, dense, low)
+        known = (rows < len(self.customers)) & (size >= 0)
+        seen = np.zeros(len(rows), bool)
+        seen[known] = self.choices[rows[known], size[known]].A.ravel() > 0
+        log_r = np.log(r) + np.where(
+            seen[req], 0.0, self._log_choice(pos[req], g) - self.fit.log_z[g]
+        )
+        top = np.full(len(rows), -np.inf)
+        np.maximum.at(top, req, log_r)
+        r = np.exp(log_r - top[req])
+        return req, g, r / np.bincount(req, r, len(rows))[req]
+
+    def _log_choice(self, pos: np.ndarray, g: np.ndarray) -> np.ndarray:
+        """``log H(pos - g)``: the choice model's log-likelihood of picking ``pos``."""
+        gap = pos - self.grid_pos[g]
+        w = self.choice_window
+        inside = (np.abs(gap) <= w).all(axis=1)
+        out = np.full(len(g), LOG_FLOOR)
+        out[inside] = self.fit.log_choice[tuple((gap[inside] + w).T)]
+        return out
+
+    def proba(self, cust, item, coords, picked=None) -> np.ndarray:
         """``(n, 3)`` P(too small, fit, too large) of buying size ``coords`` of ``item``.
 
-        With ``condition_on_choice`` the posterior is first updated with the choice model:
-        picking ``coords`` is evidence of her size.
+        With ``picked`` (``(n, dims)``, the sizes she chose) the posterior is first
+        updated with her choice; ``picked=coords`` is her buying what she picked.
         """
-        rows, items, at, inverse = _unique_requests(self._posterior_rows(cust), item, coords)
-        req, g, r = self._expand(rows)
-        if condition_on_choice:
-            gap = size_positions(self.kind, self.grid, at)[req] - self.grid_pos[g]
-            w = self.choice_window
-            inside = (np.abs(gap) <= w).all(axis=1)
-            log_h = np.full(len(g), LOG_FLOOR)
-            log_h[inside] = self.fit.log_choice[tuple((gap[inside] + w).T)]
-            r = r * np.exp(log_h - self.fit.log_z[g])
-            r = r / np.bincount(req, r, len(rows))[req]
-        off, var = self._offsets(items)
-        p = class_proba_at(
-            at[req] - self.grid[g] - off[req], self.fit.slope, self.fit.half_width, var[req]
+        key_pick = np.zeros_like(coords) if picked is None else picked
+        rows, items, both, inverse = _unique_requests(
+            self._posterior_rows(cust), item, np.column_stack([coords, key_pick])
         )
+        at, pick = both[:, : self.dims], both[:, self.dims :]
+        req, g, r = self._request_posterior(rows, None if picked is None else pick)
+        off, var = self._offsets(items)
+        p = self.fit.link.proba(at[req] - self.grid[g] - off[req], var[req])
         out = np.stack([np.bincount(req, r * p[:, k], len(rows)) for k in range(3)], axis=1)
         return out[inverse]
 
-    def votes(self, cust: np.ndarray, item: np.ndarray) -> sp.csr_matrix:
+    def votes(self, cust: np.ndarray, item: np.ndarray, picked=None) -> sp.csr_matrix:
         """``(n, G)``: posterior mass of true sizes whose best size in the item is each size."""
-        rows = self._posterior_rows(cust)
-        req, g, r = self._expand(rows)
-        off, _ = self._offsets(item)
+        coords = np.zeros((len(cust), self.dims)) if picked is None else picked
+        rows, items, at, inverse = _unique_requests(self._posterior_rows(cust), item, coords)
+        req, g, r = self._request_posterior(rows, None if picked is None else at)
+        off, _ = self._offsets(items)
         best = self.nearest(self.grid[g] + off[req])
-        return sp.csr_matrix((r, (req, best)), shape=(len(rows), len(self.grid)))
+        votes = sp.csr_matrix((r, (req, best)), shape=(len(rows), len(self.grid)))
+        return votes[inverse]
 
-    def recommend(self, cust: np.ndarray, item: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Grid index of the size to buy and the posterior probability that it is right.
+    def recommend(self, cust, item, picked=None) -> tuple[np.ndarray, np.ndarray]:
+        """Grid index of the size to buy and the posterior probability that it is her best.
 
-        A known customer gets the candidate with the highest P(fit); a new customer the
-        size most of the population takes in this item.
+        Candidates are the sizes that would be best for some true size she may have; the
+        one with the highest expected P(fit) wins (a known customer). A new customer
+        without a pick gets the size most of the population takes in this item. With
+        ``picked`` (the sizes she is about to buy) the posterior is updated with her pick.
         """
-        votes = self.votes(cust, item).tocoo()
-        # Sizes with a sliver of posterior mass are never the best bet; skip scoring them.
+        votes = self.votes(cust, item, picked).tocoo()
         top = np.zeros(len(cust))
         np.maximum.at(top, votes.row, votes.data)
         keep = (votes.data >= _MIN_CANDIDATE_MASS) | (votes.data == top[votes.row])
         req, cand, mass = votes.row[keep], votes.col[keep], votes.data[keep]
         score = mass.copy()
-        known = cust[req] >= 0
-        if known.any():
-            p = self.proba(cust[req[known]], item[req[known]], self.grid[cand[known]])
-            score[known] = p[:, 1] + 1e-9 * mass[known]  # ties go to the likelier size
+        scored = (cust[req] >= 0) | (picked is not None)
+        if scored.any():
+            r = req[scored]
+            pick = None if picked is None else picked[r]
+            p = self.proba(cust[r], item[r], self.grid[cand[scored]], pick)
+            score[scored] = p[:, 1] + 1e-9 * mass[scored]  # ties go to the likelier size
         order = np.lexsort((-score, req))
         first = order[np.r_[True, req[order][1:] != req[order][:-1]]]
         best = np.zeros(len(cust), int)
@@ -166,25 +198,29 @@ class SizeSystemModel:
         return best, post[np.arange(len(cust)), best].A.ravel()
 
     def nearest(self, m: np.ndarray) -> np.ndarray:
-        """Grid index of the size that fits best at location ``m`` (``(n, dims)`` steps)."""
-        grid = self.grid
+        """Grid index of the sold size that fits best at location ``m`` (``(n, dims)`` steps)."""
+        sold = self._sold
+        grid = self.grid[sold]
         if self.kind == "numeric":
             values = grid[:, 0]
             if len(values) == 1:
-                return np.zeros(len(m), int)
+                return np.full(len(m), sold[0])
             pos = np.clip(np.searchsorted(values, m[:, 0]), 1, len(values) - 1)
             left = np.abs(m[:, 0] - values[pos - 1]) <= np.abs(values[pos] - m[:, 0])
-            return np.where(left, pos - 1, pos)
-        # P(fit) is a product of symmetric unimodal factors, so the rounded location is best
-        # whenever it is a valid size; otherwise search the grid.
-        dense, low = position_lookup(self.grid_pos)
-        out = grid_index(np.rint(m).astype(int), dense, low)
+            return sold[np.where(left, pos - 1, pos)]
+        link = self.fit.link
+        if link.summed:
+            # P(fit) depends on w * z_band + z_volume only: keep the nearest band and take
+            # the cup volume that best evens out the gap ("this style runs small: a cup up").
+            band = np.rint(m[:, 0])
+            target = np.column_stack([band, np.rint(m[:, 1] - link.band_weight * (band - m[:, 0]))])
+        else:
+            # P(fit) is a product of symmetric unimodal factors: the rounded location is best.
+            target = np.rint(m)
+        dense, low = position_lookup(self.grid_pos[sold])
+        out = grid_index(target.astype(int), dense, low)
         bad = np.flatnonzero(out < 0)
-        if bad.size:
-            z = grid[None, :, :] - m[bad][:, None, :]
-            a, h = self.fit.slope, self.fit.half_width
-            p_fit = np.prod(
-                [link_proba(z[..., d], a[d], h[d])[..., 1] for d in range(self.dims)], 0
-            )
+        if bad.size:  # not a sold size: search the sold sizes
+            p_fit = link.proba(grid[None, :, :] - m[bad][:, None, :])[..., 1]
             out[bad] = p_fit.argmax(axis=1)
-        return out
+        return sold[out]

@@ -77,6 +77,10 @@ class SizeRecommender(ClassifierMixin, BaseEstimator):
         numeric). A system's kind is inferred from its labels.
     item_prior_sd : float
         Prior spread of item offsets, in size steps; smaller pools items harder.
+    bra_link : {"sum", "both"}
+        How band and cup-volume gaps make a bra's outcome: ``"sum"``, ordinal in a
+        weighted sum (a band step weighs a learned share of a cup step); ``"both"``, it
+        fits when band and cup both fit (``models.ordinal_link.FitLink``).
     choice_window : int
         Customers are modelled to buy within this many grid steps (per dimension) of their
         own size; further choices get a floor likelihood.
@@ -100,6 +104,7 @@ class SizeRecommender(ClassifierMixin, BaseEstimator):
         size_col: str = "size",
         size_systems: dict[str, str] | None = None,
         item_prior_sd: float = 0.5,
+        bra_link: str = "sum",
         choice_window: int = 2,
         pseudocount: float = 1.0,
         n_em_iter: int = 50,
@@ -113,6 +118,7 @@ class SizeRecommender(ClassifierMixin, BaseEstimator):
         self.size_col = size_col
         self.size_systems = size_systems
         self.item_prior_sd = item_prior_sd
+        self.bra_link = bra_link
         self.choice_window = choice_window
         self.pseudocount = pseudocount
         self.n_em_iter = n_em_iter
@@ -186,6 +192,7 @@ class SizeRecommender(ClassifierMixin, BaseEstimator):
             data,
             item_prior_sd=self.item_prior_sd,
             pseudocount=self.pseudocount,
+            link=self.bra_link,
             n_em_iter=self.n_em_iter,
             max_iter=self.max_iter,
             tol=self.tol,
@@ -193,7 +200,7 @@ class SizeRecommender(ClassifierMixin, BaseEstimator):
         return SizeSystemModel(
             name, kind, grid, grid_pos, np.array(labels, dtype=object), pd.Index(customers),
             pd.Index(items), fitted, self.item_prior_sd, self.choice_window,
-            np.bincount(cust, minlength=len(customers)),
+            np.bincount(cust, minlength=len(customers)), data.choices,
         )  # fmt: skip
 
     def _check_items_have_one_system(self) -> None:
@@ -236,7 +243,7 @@ class SizeRecommender(ClassifierMixin, BaseEstimator):
         out = np.empty((len(X), 3))
         for model, rows, cust, item in self._by_system(X, with_size=True):
             coords = size_coordinates(X[self.size_col].iloc[rows].astype(str), model.kind)
-            out[rows] = model.proba(cust, item, coords, condition_on_choice=True)
+            out[rows] = model.proba(cust, item, coords, picked=coords)
         return out
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
@@ -247,31 +254,45 @@ class SizeRecommender(ClassifierMixin, BaseEstimator):
         """The most likely fit outcome of buying ``X[size_col]``."""
         return self.classes_[self.predict_fit_proba(X).argmax(axis=1)]
 
-    def recommend(self, X: pd.DataFrame) -> pd.DataFrame:
+    def recommend(self, X: pd.DataFrame, *, given_picked_size: bool = False) -> pd.DataFrame:
         """The size to buy per request row, with its fit probabilities, confidence and reason.
 
         One row per row of ``X`` (same index): the key columns, ``recommended_size``,
         ``p_too_small``, ``p_fit``, ``p_too_large``, ``confidence`` (the posterior
-        probability that the recommended size is her size in this item; for a new customer
-        the share of customers who take it), ``n_purchases`` in the size system,
-        ``is_new_customer`` and ``reason``.
+        probability that the recommended size is her best in this item; for a new
+        customer, the share of customers who take it), ``n_purchases`` in the size
+        system, ``is_new_customer`` and ``reason``. With ``given_picked_size``,
+        ``X[size_col]`` is the size she is about to buy (advice at add-to-cart): her pick
+        updates the posterior first, so a new customer gets more than the population's
+        most common size.
         """
         noun = self.item_col.removesuffix("_id").replace("_", " ")
         n = len(X)
         size = np.empty(n, dtype=object)
         proba, conf, n_buys = np.zeros((n, 3)), np.zeros(n), np.zeros(n, int)
         reasons = np.empty(n, dtype=object)
-        for model, rows, cust, item in self._by_system(X, with_size=False):
-            best, conf[rows] = model.recommend(cust, item)
+        for model, rows, cust, item in self._by_system(X, with_size=given_picked_size):
+            picked = None
+            if given_picked_size:
+                labels = X[self.size_col].iloc[rows].astype(str)
+                picked = size_coordinates(labels, model.kind)
+            best, conf[rows] = model.recommend(cust, item, picked)
             size[rows] = model.labels[best]
-            proba[rows] = model.proba(cust, item, model.grid[best])
+            proba[rows] = model.proba(cust, item, model.grid[best], picked)
             n_buys[rows] = np.where(cust >= 0, model.n_purchases[np.maximum(cust, 0)], 0)
+            who = (
+                [f"most customers who pick {p} in this {noun} take" for p in labels]
+                if given_picked_size
+                else ["most customers take"] * len(rows)
+            )
             reasons[rows] = [
-                f"new customer: most customers take {s} in this {noun}"
+                f"new customer: {w} {s}" + ("" if given_picked_size else f" in this {noun}")
                 if k < 0
                 else f"based on {b} earlier purchase{'s' if b != 1 else ''} in {model.name} "
                 f"sizes (size confidence {c:.0%})"
-                for s, k, b, c in zip(size[rows], cust, n_buys[rows], conf[rows], strict=True)
+                for w, s, k, b, c in zip(
+                    who, size[rows], cust, n_buys[rows], conf[rows], strict=True
+                )
             ]
         out = X[[self.customer_col, self.item_col, self.category_col]].copy()
         out["recommended_size"] = size

@@ -131,41 +131,67 @@ def weibull_sample() -> SurvivalSample:
 
 # --- size and fit ---------------------------------------------------------------------
 
-SLOPE, HALF_WIDTH = 4.0, 0.8
+SLOPE, HALF_WIDTH, BAND_WEIGHT, REPORT_RATE = 4.0, 0.8, 0.8, 0.8
 START = dt.datetime(2024, 1, 1)
-# Moves in (band step, cup-volume step) away from her own size when she explores.
-MOVES = np.array([(1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (-1, -1)])
+
+
+def _toward_zero(error: np.ndarray, move: np.ndarray) -> np.ndarray:
+    return np.where(move, error - np.sign(error), error)
 
 
 def simulate_fit_data(
     n_customers: int = 1500,
     n_products: int = 40,
     mean_purchases: float = 4.0,
-    explore: float = 0.3,
+    link: str = "sum",
     seed: int = 0,
 ):
-    """Purchases (customer, product, category, size, fit, ts) and the truth behind them."""
+    """Purchases (customer, product, category, size, fit, ts) and the truth behind them.
+
+    Each customer has a true bra size (band and cup), a true alpha size and a belief that
+    may be a step off in band, cup or alpha size; she buys her belief. Each product runs
+    small or large by a half-step offset. A bra's outcome is ordinal in ``BAND_WEIGHT``
+    band gaps plus the cup-volume gap (``link="sum"``) or needs band and cup to fit
+    (``"both"``). A misfit is recorded with probability ``REPORT_RATE`` (else it looks
+    kept); after a misfit she moves her belief a step toward her true size half the time.
+    """
     rng = np.random.default_rng(seed)
     band = np.clip(np.rint(rng.normal(3.5, 1.5, n_customers)), 0, 9).astype(int)
     cup = np.clip(np.rint(rng.normal(3.0, 1.5, n_customers)), 0, 8).astype(int)
     alpha = np.clip(np.rint(rng.normal(3.5, 1.2, n_customers)), 0, 7).astype(int)
-    offset = np.rint(rng.normal(0.0, 0.3, (n_products, 2)) * 2) / 2  # half steps
+    errors = [rng.choice([-1, 0, 1], n_customers, p=[0.15, 0.7, 0.15]) for _ in range(3)]
+    eb, ec, ea = errors
+    offset = np.rint(rng.normal(0.0, 0.3, n_products) * 2) / 2  # half steps, + runs large
     is_bra = np.arange(n_products) % 2 == 0
-
     n = rng.poisson(mean_purchases - 1, n_customers) + 1
-    u = np.repeat(np.arange(n_customers), n)
-    p = rng.integers(0, n_products, len(u))
-    move = np.where(rng.random(len(u))[:, None] < explore, MOVES[rng.integers(0, 6, len(u))], 0)
-    b = np.clip(band[u] + move[:, 0], 0, 9)
-    c = np.clip(band[u] + cup[u] + move[:, 1] - b, 0, 8)
-    z_band, z_vol = b - band[u] - offset[p, 0], b + c - band[u] - cup[u] - offset[p, 1]
-    proba_bra = combine_proba(
-        link_proba(z_band, SLOPE, HALF_WIDTH), link_proba(z_vol, SLOPE, HALF_WIDTH)
-    )
-    a = np.clip(alpha[u] + move[:, 1].clip(-1, 1), 0, 7)
-    proba_alpha = link_proba(a - alpha[u] - offset[p, 0], SLOPE, HALF_WIDTH)
-    proba = np.where(is_bra[p, None], proba_bra, proba_alpha)
-    y = (rng.random(len(u))[:, None] > np.cumsum(proba, axis=1)).sum(axis=1)
+    rows = []
+    for k in range(n.max()):
+        u = np.flatnonzero(n > k)
+        p = rng.integers(0, n_products, len(u))
+        b = np.clip(band[u] + eb[u], 0, 9)
+        c = np.clip(cup[u] + ec[u], 0, 8)
+        a = np.clip(alpha[u] + ea[u], 0, 7)
+        db, dv = b - band[u], (b + c) - (band[u] + cup[u])
+        if link == "sum":
+            proba_bra = link_proba(BAND_WEIGHT * db + dv + offset[p], SLOPE, HALF_WIDTH)
+        else:
+            proba_bra = combine_proba(
+                link_proba(db + offset[p], SLOPE, HALF_WIDTH),
+                link_proba(dv + offset[p], SLOPE, HALF_WIDTH),
+            )
+        proba_alpha = link_proba(a - alpha[u] + offset[p], SLOPE, HALF_WIDTH)
+        proba = np.where(is_bra[p, None], proba_bra, proba_alpha)
+        y = np.minimum((rng.random(len(u))[:, None] > np.cumsum(proba, axis=1)).sum(axis=1), 2)
+        misfit = y != 1
+        recorded = np.where(misfit & (rng.random(len(u)) < REPORT_RATE), y, 1)
+        learn = misfit & (rng.random(len(u)) < 0.5)
+        bra_learn = learn & is_bra[p]
+        band_first = np.abs(eb[u]) >= np.abs(ec[u])
+        eb[u] = _toward_zero(eb[u], bra_learn & band_first)
+        ec[u] = _toward_zero(ec[u], bra_learn & ~band_first)
+        ea[u] = _toward_zero(ea[u], learn & ~is_bra[p])
+        rows.append((u, p, b, c, a, recorded, np.full(len(u), k)))
+    u, p, b, c, a, y, k = (np.concatenate(x) for x in zip(*rows, strict=True))
     bra_labels = np.array([f"{bb}{cc}" for bb in BRA_BANDS for cc in BRA_CUPS])
     frame = pd.DataFrame(
         {
@@ -175,10 +201,11 @@ def simulate_fit_data(
             "size": np.where(
                 is_bra[p], bra_labels[b * len(BRA_CUPS) + c], np.array(ALPHA_SIZES)[a]
             ),
-            "fit": np.array(FIT_FEEDBACK)[np.minimum(y, 2)],
-            "ts": START + pd.to_timedelta(rng.uniform(0, 365, len(u)), unit="D"),
+            "fit": np.array(FIT_FEEDBACK)[y],
+            "ts": START + pd.to_timedelta(k * 40 + rng.uniform(0, 40, len(u)), unit="D"),
         }
     )
+    frame = frame.sort_values(["customer_id", "ts"], kind="stable").reset_index(drop=True)
     truth = pd.DataFrame(
         {
             "customer_id": [f"c{i}" for i in range(n_customers)],
@@ -190,18 +217,15 @@ def simulate_fit_data(
         {
             "product_id": [f"p{i}" for i in range(n_products)],
             "category": np.where(is_bra, "bra", "knickers"),
-            "offset_band": offset[:, 0],
-            "offset_volume": offset[:, 1],
+            "offset": offset,
         }
     )
     return frame, truth, products
 
 
 def true_to_size_bras(products: pd.DataFrame) -> list[str]:
-    offsets = products[["offset_band", "offset_volume"]]
-    return products[(products["category"] == "bra") & (offsets == 0).all(axis=1)][
-        "product_id"
-    ].tolist()
+    bras = products[(products["category"] == "bra") & (products["offset"] == 0)]
+    return bras["product_id"].tolist()
 
 
 def evidence_rows(products: pd.DataFrame, counts=(1, 2, 4), size: str = "34C") -> pd.DataFrame:
@@ -214,6 +238,12 @@ def evidence_rows(products: pd.DataFrame, counts=(1, 2, 4), size: str = "34C") -
         for j in range(k)
     ]  # fmt: skip
     return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="session")
+def fit_simulator():
+    """:func:`simulate_fit_data`, for tests that need other settings."""
+    return simulate_fit_data
 
 
 @pytest.fixture(scope="session")

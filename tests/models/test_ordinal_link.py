@@ -4,6 +4,7 @@ from scipy.special import expit
 
 from models.ordinal_link import (
     COMBINE,
+    FitLink,
     class_likelihood,
     combine_proba,
     fisher_information,
@@ -79,3 +80,40 @@ def test_fisher_information_is_the_expected_squared_score():
     q, qp, qm = (link_proba(z + e, 3.0, 0.7) for e in (0.0, eps, -eps))
     expected = (((qp - qm) / (2 * eps)) ** 2 / q).sum(axis=1)
     np.testing.assert_allclose(info, expected, rtol=1e-5)
+
+
+@pytest.mark.parametrize(("kind", "dims"), [("sum", 2), ("both", 2), ("sum", 1)])
+def test_fit_link_derivatives_match_finite_differences(kind, dims):
+    rng = np.random.default_rng(2)
+    n = 10
+    y = rng.integers(0, 3, n)
+    z = rng.normal(0, 1.2, (n, dims))
+    link = FitLink(kind, dims)
+    link = link.with_params(link.params + rng.normal(0, 0.3, link.params.size))
+    p, dz, dparams = link.likelihood(y, z)
+    np.testing.assert_allclose(p, link.recorded_proba(z)[np.arange(n), y])
+    eps = 1e-6
+    for d in range(dims):
+        step = np.zeros_like(z)
+        step[:, d] = eps
+        numeric = (link.likelihood(y, z + step)[0] - link.likelihood(y, z - step)[0]) / (2 * eps)
+        np.testing.assert_allclose(dz[:, d], numeric, atol=1e-7)
+    for j in range(link.params.size):
+        e = np.zeros(link.params.size)
+        e[j] = eps
+        up, down = link.with_params(link.params + e), link.with_params(link.params - e)
+        numeric = (up.likelihood(y, z)[0] - down.likelihood(y, z)[0]) / (2 * eps)
+        np.testing.assert_allclose(dparams[:, j], numeric, atol=1e-7)
+    assert (link.information(z) > 0).all()
+
+
+def test_summed_link_weighs_the_band_and_records_fewer_misfits():
+    link = FitLink("sum", 2, np.array([np.log(4.0), np.log(0.7), np.log(0.8), 0.0]))
+    assert link.band_weight == pytest.approx(0.8) and link.report_rate == pytest.approx(0.5)
+    z = np.array([[1.0, 0.0], [-1.0, 1.0]])  # a band too big; a sister-ish mix
+    np.testing.assert_allclose(link.proba(z), link_proba(np.array([0.8, 0.2]), 4.0, 0.7))
+    true, recorded = link.proba(z), link.recorded_proba(z)
+    np.testing.assert_allclose(recorded[:, [0, 2]], 0.5 * true[:, [0, 2]])
+    np.testing.assert_allclose(recorded.sum(axis=1), 1.0)
+    with pytest.raises(ValueError, match="unknown link 'max'; valid: sum, both"):
+        FitLink("max", 2)
