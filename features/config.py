@@ -325,6 +325,8 @@ class SizeParams(Section):
 
     # Prior spread of item (product or style) size offsets, in size steps.
     item_prior_sd: float = Field(0.5, gt=0)
+    # How band and cup-volume gaps make a bra's outcome: "sum" (weighted sum) or "both".
+    bra_link: Literal["sum", "both"] = "sum"
     # Customers are modelled to buy within this many grid steps of their own size.
     choice_window: int = Field(2, ge=1, le=4)
     # Added to every count of the population size prior and of the choice histogram.
@@ -333,6 +335,13 @@ class SizeParams(Section):
     tol: float = Field(1e-5, gt=0)
     max_iter: int = Field(30, ge=1)  # L-BFGS iterations per M-step
     baseline_1lv_l2: float = Field(1.0, gt=0)  # prior precision of the 1-LV latents
+    # Out-of-time evaluation: fit on orders before test_start, score those from it on.
+    test_start: dt.date = dt.date(2025, 7, 1)
+    # A line ordered this close before a cutoff and not returned yet may still come back.
+    return_window_days: float = Field(30.0, ge=0)
+    # The LightGBM second stage learns on [stage2_start, test_start) from a latent fit
+    # on the orders before stage2_start.
+    stage2_start: dt.date = dt.date(2025, 1, 1)
 
 
 class SourceParams(Section):

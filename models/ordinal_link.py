@@ -173,6 +173,13 @@ class FitLink:
         return float(np.exp(self.params[2])) if self.summed else 1.0
 
     @property
+    def offset_free(self) -> np.ndarray:
+        """Which dimensions carry an item offset: a summed link sees only the combination
+        ``w * offset_band + offset_volume``, so the whole offset goes on the cup volume
+        (a style that runs small takes a cup up, not a band)."""
+        return np.arange(self.dims) >= (1 if self.summed else 0)
+
+    @property
     def report_rate(self) -> float:
         return float(expit(self.params[-1]))
 

@@ -37,6 +37,7 @@ from scipy.optimize import minimize
 from scipy.special import logsumexp
 
 from models.ordinal_link import FitLink
+from models.size_learning import Transitions, fitted_rates, log_factors, step_coordinates
 
 _MIN_POSTERIOR = 1e-4  # posterior mass below this is dropped (and the rest renormalized)
 _DENSE_PAIRS = 50_000_000  # (cell x size) pairs summed with bincount below this, else sorted
@@ -65,10 +66,23 @@ class SystemData:
     grid_pos: np.ndarray  # (G, dims) int
     window: int
     choices: sp.csr_matrix  # (n_cust, G) 1 for every distinct size a customer bought
+    transitions: Transitions | None  # misfits and the size she bought next
+    steps: np.ndarray  # (G, dims) grid positions in moves (band and cup letter for bras)
 
     @classmethod
-    def from_purchases(cls, y, weight, x, pos, cust, item, *, n_item, grid, grid_pos, window):
-        """Sort by customer and group identical (item, size, outcome) into cells."""
+    def from_purchases(
+        cls, y, weight, x, pos, cust, item, *, n_item, grid, grid_pos, window, kind, time=None
+    ):
+        """Sort by customer and group identical (item, size, outcome) into cells.
+
+        With purchase ``time``, what she bought after each misfit is evidence too
+        (``models.size_learning``).
+        """
+        transitions = None
+        if time is not None:
+            dense, low = position_lookup(grid_pos)
+            bought = grid_index(pos, dense, low)
+            transitions = Transitions.from_purchases(cust, bought, y != 1, time)
         order = np.argsort(cust, kind="stable")
         dense, low = position_lookup(grid_pos)
         size = grid_index(pos[order], dense, low)
@@ -81,7 +95,8 @@ class SystemData:
         choices.data[:] = 1.0  # distinct sizes: repeats of a size are one choice
         return cls(
             weight[order], cust[order], cell.reshape(-1), y[rows], x[rows], pos[rows],
-            item[rows], n_cust, n_item, grid, grid_pos, window, choices,
+            item[rows], n_cust, n_item, grid, grid_pos, window, choices, transitions,
+            step_coordinates(kind, grid_pos),
         )  # fmt: skip
 
 
@@ -96,6 +111,8 @@ class SystemFit:
     offset: np.ndarray  # (n_item, dims)
     offset_var: np.ndarray  # (n_item, dims) Laplace variance of the offsets
     link: FitLink
+    move_rate: float  # P(she moves after a misfit | the size is not hers)
+    stray_rate: float  # P(she moves after a misfit | the size is hers)
     n_iter: int
     converged: bool
     log_likelihood: float  # marginal per unit weight, up to a constant
@@ -174,7 +191,10 @@ def _log_likelihood_by_size(data, fit: SystemFit, g_cell, customer_cells) -> np.
     )
     out = (customer_cells @ table + data.choices @ _choice_table(data, fit.log_choice)).toarray()
     n_choices = np.asarray(data.choices.sum(axis=1))
-    return out - n_choices * fit.log_z[None, :]
+    out -= n_choices * fit.log_z[None, :]
+    if data.transitions is not None:
+        out += log_factors(data.transitions, data.steps, data.n_cust, fit.move_rate, fit.stray_rate)
+    return out
 
 
 def _posterior(log_lik: np.ndarray, prior: np.ndarray) -> tuple[sp.csr_matrix, float]:
@@ -228,9 +248,12 @@ def _m_step(data, posterior, fit: SystemFit, item_prior_sd, pseudocount, max_ite
     h = np.bincount(cells, pairs.data[inside], fit.log_choice.size) + pseudocount
     log_choice = np.log(h / h.sum()).reshape(fit.log_choice.shape)
     offset, link = _fit_offsets_and_link(data, cell, g, w, fit, item_prior_sd, max_iter, tol)
+    rates = (fit.move_rate, fit.stray_rate)
+    if data.transitions is not None:
+        rates = fitted_rates(data.transitions, posterior, pseudocount)
     return SystemFit(
         posterior, prior, log_choice, choice_log_z(log_choice, data.grid_pos, data.window),
-        offset, fit.offset_var, link, fit.n_iter, fit.converged, fit.log_likelihood,
+        offset, fit.offset_var, link, *rates, fit.n_iter, fit.converged, fit.log_likelihood,
     )  # fmt: skip
 
 
@@ -253,9 +276,11 @@ def _fit_offsets_and_link(data, cell, g, w, fit, item_prior_sd, max_iter, tol):
         grad = np.concatenate([(grad_off + lam * off).ravel(), -(c[:, None] * dparams).sum(0)])
         return value / total, grad / total
 
+    free = np.broadcast_to(fit.link.offset_free, fit.offset.shape).ravel()
+    bounds = [(None, None) if f else (0.0, 0.0) for f in free] + [(-4.0, 6.0)] * n_link
     res = minimize(
-        objective, np.concatenate([fit.offset.ravel(), fit.link.params]), jac=True,
-        method="L-BFGS-B", bounds=[(None, None)] * n_off + [(-4.0, 6.0)] * n_link,
+        objective, np.concatenate([np.where(free, fit.offset.ravel(), 0.0), fit.link.params]),
+        jac=True, method="L-BFGS-B", bounds=bounds,
         options={"maxiter": max_iter, "ftol": tol, "gtol": 1e-10},
     )  # fmt: skip
     return res.x[:n_off].reshape(fit.offset.shape), fit.link.with_params(res.x[n_off:])
@@ -267,12 +292,13 @@ def _offset_variance(data, fit: SystemFit, item_prior_sd: float) -> np.ndarray:
     item = data.cell_item[cell]
     info = fit.link.information(data.cell_x[cell] - data.grid[g] - fit.offset[item])
     lam = item_prior_sd**-2.0
-    return np.column_stack(
+    var = np.column_stack(
         [
             1.0 / (lam + np.bincount(item, w * info[:, d], len(fit.offset)))
             for d in range(info.shape[1])
         ]
     )
+    return var * fit.link.offset_free
 
 
 def fit_system(
@@ -296,7 +322,7 @@ def fit_system(
     fit = SystemFit(
         sp.csr_matrix((data.n_cust, n_grid)), np.full(n_grid, 1.0 / n_grid), log_choice,
         choice_log_z(log_choice, data.grid_pos, w), np.zeros((data.n_item, dims)),
-        np.zeros((data.n_item, dims)), FitLink(link, dims), 0, False, -np.inf,
+        np.zeros((data.n_item, dims)), FitLink(link, dims), 0.5, 0.1, 0, False, -np.inf,
     )  # fmt: skip
     total = data.weight.sum()
     g_cell, customer_cells = _cell_candidates(data), _customer_cells(data)

@@ -16,6 +16,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from models.size_em import LOG_FLOOR, SystemFit, grid_index, position_lookup
+from models.size_learning import Transitions, log_factors
 
 
 def grid_positions(kind: str, grid: np.ndarray) -> np.ndarray:
@@ -67,6 +68,8 @@ class SizeSystemModel:
     choice_window: int
     n_purchases: np.ndarray  # per customer
     choices: sp.csr_matrix  # (n_cust, G) the distinct sizes each customer bought
+    steps: np.ndarray  # (G, dims) grid positions in moves
+    last: tuple[np.ndarray, np.ndarray] | None  # her latest size and whether it misfit
     _ext: sp.csr_matrix = field(init=False, repr=False)
     _sold: np.ndarray = field(init=False, repr=False)
 
@@ -88,7 +91,7 @@ class SizeSystemModel:
 
     def _offsets(self, item: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         off = np.zeros((len(item), self.dims))
-        var = np.full((len(item), self.dims), self.item_prior_sd**2)
+        var = np.full((len(item), self.dims), self.item_prior_sd**2) * self.fit.link.offset_free
         seen = item >= 0
         off[seen], var[seen] = self.fit.offset[item[seen]], self.fit.offset_var[item[seen]]
         return off, var
@@ -123,6 +126,17 @@ class SizeSystemModel:
         log_r = np.log(r) + np.where(
             seen[req], 0.0, self._log_choice(pos[req], g) - self.fit.log_z[g]
         )
+        if self.last is not None:  # her pick after a misfit: did she stay or move?
+            after = np.flatnonzero(rows < len(self.customers))
+            after = after[self.last[1][rows[after]] & (size[after] >= 0)]
+            if after.size:
+                tr = Transitions(np.arange(after.size), self.last[0][rows[after]], size[after])
+                fit = self.fit
+                factors = log_factors(tr, self.steps, after.size, fit.move_rate, fit.stray_rate)
+                slot = np.full(len(rows), -1)
+                slot[after] = np.arange(after.size)
+                hit = slot[req] >= 0
+                log_r[hit] += factors[slot[req[hit]], g[hit]]
         top = np.full(len(rows), -np.inf)
         np.maximum.at(top, req, log_r)
         r = np.exp(log_r - top[req])

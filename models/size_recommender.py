@@ -34,7 +34,7 @@ from sklearn.utils.validation import check_is_fitted
 from features.contract.schema import FIT_FEEDBACK
 from features.errors import unknown_name_message
 from features.sizes import infer_size_kind, size_coordinates, size_grid
-from models.size_em import SystemData, fit_system
+from models.size_em import SystemData, fit_system, grid_index, position_lookup
 from models.size_posterior import SizeSystemModel, grid_positions, size_positions
 
 PROBA_COLUMNS = ("p_too_small", "p_fit", "p_too_large")
@@ -71,6 +71,10 @@ class SizeRecommender(ClassifierMixin, BaseEstimator):
     ----------
     customer_col, item_col, category_col, size_col : str
         Column roles of ``X``; ``item_col`` may be a product or a style key.
+    time_col : str or None
+        Purchase time. What a customer buys after a misfit is evidence of her size
+        (``models.size_learning``); ``None`` (e.g. ModCloth, which has no dates) leaves it
+        out.
     size_systems : dict, optional
         ``{category: system name}``; categories sharing a system share each customer's
         true size. By default a category's system is its label kind (bra, alpha,
@@ -102,6 +106,7 @@ class SizeRecommender(ClassifierMixin, BaseEstimator):
         item_col: str = "product_id",
         category_col: str = "category",
         size_col: str = "size",
+        time_col: str | None = "ts",
         size_systems: dict[str, str] | None = None,
         item_prior_sd: float = 0.5,
         bra_link: str = "sum",
@@ -116,6 +121,7 @@ class SizeRecommender(ClassifierMixin, BaseEstimator):
         self.item_col = item_col
         self.category_col = category_col
         self.size_col = size_col
+        self.time_col = time_col
         self.size_systems = size_systems
         self.item_prior_sd = item_prior_sd
         self.bra_link = bra_link
@@ -151,10 +157,12 @@ class SizeRecommender(ClassifierMixin, BaseEstimator):
     def fit(self, X: pd.DataFrame, y, sample_weight=None) -> SizeRecommender:
         """Fit every size system by EM. Does not change ``X``."""
         cols = [self.customer_col, self.item_col, self.category_col, self.size_col]
+        cols += [] if self.time_col is None else [self.time_col]
         require_columns(X, cols, "X")
         if X[cols].isna().any().any():
             bad = X[cols].isna().any()
-            raise ValueError(f"X has missing values in {', '.join(bad[bad].index)}")
+            hint = " (no purchase times? pass time_col=None)" if bad.get(self.time_col) else ""
+            raise ValueError(f"X has missing values in {', '.join(bad[bad].index)}{hint}")
         codes = encode_fit_outcomes(y)
         if len(codes) != len(X) or len(X) == 0:
             raise ValueError(f"X has {len(X)} rows and y {len(codes)}; need the same, > 0")
@@ -184,10 +192,18 @@ class SizeRecommender(ClassifierMixin, BaseEstimator):
         grid_pos = grid_positions(kind, grid)
         cust, customers = pd.factorize(X[self.customer_col].astype(str))
         item, items = pd.factorize(X[self.item_col].astype(str))
+        pos = size_positions(kind, grid, coords)
+        time = None if self.time_col is None else X[self.time_col].to_numpy()
         data = SystemData.from_purchases(
-            codes, weight, coords, size_positions(kind, grid, coords), cust, item,
-            n_item=len(items), grid=grid, grid_pos=grid_pos, window=self.choice_window,
+            codes, weight, coords, pos, cust, item, n_item=len(items), grid=grid,
+            grid_pos=grid_pos, window=self.choice_window, kind=kind, time=time,
         )  # fmt: skip
+        last = None
+        if time is not None:  # her latest purchase: a misfit there makes her next pick telling
+            order = np.lexsort((time, cust))
+            final = order[np.r_[cust[order][1:] != cust[order][:-1], True]]
+            dense, low = position_lookup(grid_pos)
+            last = (grid_index(pos[final], dense, low), codes[final] != 1)
         fitted = fit_system(
             data,
             item_prior_sd=self.item_prior_sd,
@@ -200,7 +216,7 @@ class SizeRecommender(ClassifierMixin, BaseEstimator):
         return SizeSystemModel(
             name, kind, grid, grid_pos, np.array(labels, dtype=object), pd.Index(customers),
             pd.Index(items), fitted, self.item_prior_sd, self.choice_window,
-            np.bincount(cust, minlength=len(customers)), data.choices,
+            np.bincount(cust, minlength=len(customers)), data.choices, data.steps, last,
         )  # fmt: skip
 
     def _check_items_have_one_system(self) -> None:

@@ -16,6 +16,7 @@ def test_purchases_share_cells_by_item_size_and_outcome():
         grid=grid,
         grid_pos=grid.astype(int),
         window=1,
+        kind="numeric",
     )
     assert data.cust.tolist() == [0, 0, 1, 1]  # sorted by customer, stable
     assert data.weight.tolist() == [2.0, 1.0, 1.0, 1.0]

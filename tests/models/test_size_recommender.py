@@ -161,7 +161,7 @@ def test_numeric_sizes_and_shared_systems():
         rows += [(cust, "dress2", "dresses", str(size - 2), "too_small")]
     rows += [("x", "dress1", "dresses", "12", "fit")]
     frame = pd.DataFrame(rows, columns=[*KEYS, "size", "fit"])
-    model = SizeRecommender(size_systems={"dresses": "womens", "skirts": "womens"})
+    model = SizeRecommender(size_systems={"dresses": "womens", "skirts": "womens"}, time_col=None)
     model.fit(frame, frame["fit"])
     assert model.systems_["womens"].kind == "numeric"
     rec = model.recommend(

@@ -96,7 +96,9 @@ def test_renttherunway_lines_parse_dates_and_bust_sizes(tmp_path):
 
 def test_the_frame_fits_the_recommender(tmp_path):
     load = load_fit_feedback(write(tmp_path, "rtr.json", RTR), "renttherunway")
-    model = SizeRecommender(size_systems={"romper": "dresses", "gown": "dresses"}, n_em_iter=3)
+    model = SizeRecommender(
+        size_systems={"romper": "dresses", "gown": "dresses"}, time_col=None, n_em_iter=3
+    )
     model.fit(load.frame, load.frame["fit"])
     assert model.systems_["dresses"].kind == "numeric"
     assert model.recommend(load.frame.head(1))["recommended_size"].iloc[0] in {"12", "14", "16"}
