@@ -1,0 +1,257 @@
+"""Size recommender on the simulator, whose true sizes and fit oracle are known.
+
+    python -m benchmarks.size [--customers N] [--seed S]
+
+Simulates the brand, builds fit outcomes from orders, lines and returns, and splits out
+of time at ``size.test_start``: the models learn from orders before it (outcomes known by
+then; lines that may still come back are left out) and are scored on the orders from it
+on. Figures (``benchmarks/results/size.json``, plot ``size.png``):
+
+- ``avg_auc`` / ``baseline_1lv_avg_auc``: mean one-vs-rest AUC of the recorded outcome,
+  latent model vs our 1-LV (target: ratio >= 1.07);
+- ``hit_rate``: kept test purchases bought in the size recommended without her pick;
+- ``fit_return_reduction``: the oracle's expected fit-return rate if customers had bought
+  the size advised at add-to-cart (given the size they picked) vs what they bought
+  (target >= 0.40), beside the ceilings of buying the true size or the oracle's best;
+- ``true_size_recovery``: exact band and cup for customers with >= 3 bra purchases, from
+  a fit on all orders (target >= 0.85);
+- ``stage2_*``: a LightGBM classifier on latent and history features vs the latent model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+
+import lightgbm as lgb
+import matplotlib
+import numpy as np
+import pandas as pd
+
+from benchmarks.common import RESULTS, peak_rss_gb, timed, write_results
+from features.config import load_params
+from features.contract.schema import FIT_FEEDBACK
+from features.fit_outcomes import make_fit_outcomes
+from features.simulate import fit_probabilities, simulate
+from features.sizes import size_coordinates
+from models.size_baseline_1lv import OneLatentSizeBaseline
+from models.size_metrics import average_ovr_auc, fit_return_rates, hit_rate, true_size_recovery
+from models.size_recommender import SizeRecommender
+
+matplotlib.use("Agg")
+KEYS = ["customer_id", "product_id", "category", "size"]
+
+
+def recommender(p) -> SizeRecommender:
+    s = p.size
+    return SizeRecommender(
+        item_prior_sd=s.item_prior_sd, bra_link=s.bra_link, choice_window=s.choice_window,
+        pseudocount=s.pseudocount, n_em_iter=s.n_em_iter, tol=s.tol, max_iter=s.max_iter,
+        random_state=p.project.seed,
+    )  # fmt: skip
+
+
+def make_oracle(truth: dict[str, pd.DataFrame], fit_params):
+    """``fit_probabilities`` of the simulator for rows of (customer, product, category, size)."""
+    customers = truth["truth_customers"].set_index("customer_id")
+    offsets = truth["truth_products"].set_index("product_id")["size_offset"]
+
+    def oracle(frame: pd.DataFrame) -> np.ndarray:
+        out = np.empty((len(frame), 3))
+        is_bra = (frame["category"] == "bra").to_numpy()
+        for mask, col in ((is_bra, "true_size"), (~is_bra, "true_alpha")):
+            rows = frame[mask]
+            if len(rows):
+                p = fit_probabilities(
+                    customers.loc[rows["customer_id"], col].to_numpy(),
+                    rows["size"].to_numpy(),
+                    offsets.loc[rows["product_id"]].to_numpy(),
+                    fit=fit_params,
+                )
+                out[mask] = np.column_stack(p)
+        return out
+
+    return oracle
+
+
+def history_features(history: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """Per row: her earlier outcomes, exploration, recency, size drift (history only)."""
+    h = history.assign(
+        small=history["fit"] == "too_small",
+        large=history["fit"] == "too_large",
+        system=np.where(history["category"] == "bra", "bra", "alpha"),
+    )
+    per = h.groupby("customer_id").agg(
+        n_lines=("fit", "size"), share_small=("small", "mean"), share_large=("large", "mean"),
+        n_sizes=("size", "nunique"), last_ts=("ts", "max"),
+    )  # fmt: skip
+    per["exploration"] = per["n_sizes"] / per["n_lines"]
+    out = rows[["customer_id"]].join(per, on="customer_id").drop(columns="customer_id")
+    out["days_since"] = (rows["ts"] - out.pop("last_ts")).dt.days
+    seen = pd.MultiIndex.from_frame(h[["customer_id", "size"]])
+    out["bought_before"] = pd.MultiIndex.from_frame(rows[["customer_id", "size"]]).isin(seen)
+    return out.astype(float)
+
+
+def latent_features(model: SizeRecommender, rows: pd.DataFrame) -> pd.DataFrame:
+    """The latent model's view of each row: fit probabilities, size gaps, confidence."""
+    out = pd.DataFrame(model.predict_fit_proba(rows), columns=["p_small", "p_fit", "p_large"])
+    rec = model.recommend(rows, given_picked_size=True)
+    out["confidence"], out["n_purchases"] = (
+        rec["confidence"].to_numpy(),
+        rec["n_purchases"].to_numpy(),
+    )
+    out["is_bra"] = (rows["category"] == "bra").to_numpy().astype(float)
+    out["gap_band"] = out["gap_volume"] = 0.0
+    for is_bra, kind in ((True, "bra"), (False, "alpha")):
+        mask = out["is_bra"].to_numpy() == is_bra
+        bought = size_coordinates(rows["size"].to_numpy()[mask], kind)
+        advised = size_coordinates(rec["recommended_size"].to_numpy()[mask], kind)
+        gap = bought - advised
+        out.loc[mask, "gap_band"] = gap[:, 0]
+        out.loc[mask, "gap_volume"] = gap[:, -1]
+    return out
+
+
+def stage2(p, frame: pd.DataFrame, train: pd.DataFrame, test: pd.DataFrame) -> dict[str, float]:
+    """LightGBM on latent + history features, trained out of sample on the last window."""
+    start = pd.Timestamp(p.size.stage2_start)
+    early, late = train[train["ts"] < start], train[train["ts"] >= start]
+    early_model = recommender(p).fit(early, early["fit"])
+    X_late = pd.concat([latent_features(early_model, late), history_features(early, late).reset_index(drop=True)], axis=1)  # fmt: skip
+    full_model = recommender(p).fit(train, train["fit"])
+    X_test = pd.concat([latent_features(full_model, test), history_features(train, test).reset_index(drop=True)], axis=1)  # fmt: skip
+    y = pd.Categorical(late["fit"], categories=FIT_FEEDBACK).codes
+    clf = lgb.LGBMClassifier(
+        n_estimators=300, learning_rate=0.03, num_leaves=15, min_child_samples=50,
+        random_state=p.project.seed, verbose=-1,
+    )  # fmt: skip
+    clf.fit(X_late, y)
+    return {
+        "stage2_avg_auc": round(average_ovr_auc(test["fit"], clf.predict_proba(X_test)), 4),
+        "stage2_train_rows": len(late),
+    }
+
+
+def plot(path, recovery_by_n: pd.Series, calibration: pd.DataFrame) -> None:
+    import matplotlib.pyplot as plt
+
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
+    a.bar(recovery_by_n.index.astype(str), recovery_by_n.to_numpy())
+    a.set(xlabel="bra purchases", ylabel="exact band and cup recovered", ylim=(0, 1))
+    b.plot([0, 1], [0, 1], color="grey", lw=1)
+    b.plot(calibration["confidence"], calibration["correct"], marker="o")
+    b.set(xlabel="size confidence (binned)", ylabel="share right", xlim=(0, 1), ylim=(0, 1))
+    fig.suptitle("Size recommender on the simulator")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=None)
+    args = parser.parse_args()
+    p = load_params("params.yaml")
+    stages: dict[str, float] = {}
+    with timed(stages, "simulate_s"):
+        data = simulate(p.simulate, customers=args.customers, seed=args.seed)
+        tables = {k: data.tables[k].to_pandas() for k in ("orders", "order_lines", "returns")}
+        truth = {k: v.to_pandas() for k, v in data.truth.items() if k != "truth_segments"}
+    cutoff = dt.datetime.combine(p.size.test_start, dt.time())
+    everything = make_fit_outcomes(tables)
+    frame = everything.frame
+    known = make_fit_outcomes(tables, cutoff, return_window_days=p.size.return_window_days)
+    train = known.frame
+    test = frame[frame["ts"] >= cutoff].reset_index(drop=True)
+    oracle = make_oracle(truth, p.simulate.fit)
+
+    model = recommender(p)
+    with timed(stages, "fit_s"):
+        model.fit(train, train["fit"])
+    with timed(stages, "fit_1lv_s"):
+        baseline = OneLatentSizeBaseline(l2=p.size.baseline_1lv_l2).fit(train, train["fit"])
+    auc = average_ovr_auc(test["fit"], model.predict_fit_proba(test))
+    auc_1lv = average_ovr_auc(test["fit"], baseline.predict_fit_proba(test))
+    plain = model.recommend(test.drop(columns="size"))
+    advice = model.recommend(test, given_picked_size=True)
+    returns = fit_return_rates(test, advice["recommended_size"].to_numpy(), oracle)
+    returns_plain = fit_return_rates(test, plain["recommended_size"].to_numpy(), oracle)
+    is_bra = (test["category"] == "bra").to_numpy()
+    customers = truth["truth_customers"].set_index("customer_id")
+    own = np.where(
+        is_bra,
+        customers.loc[test["customer_id"], "true_size"].to_numpy(),
+        customers.loc[test["customer_id"], "true_alpha"].to_numpy(),
+    )
+    ceiling_true = fit_return_rates(test, own, oracle)
+    returning = ~advice["is_new_customer"].to_numpy()
+    returns_known = fit_return_rates(test[returning], advice["recommended_size"].to_numpy()[returning], oracle)  # fmt: skip
+
+    with timed(stages, "fit_all_s"):
+        full = recommender(p).fit(frame, frame["fit"])
+    bras = frame[frame["category"] == "bra"].groupby("customer_id").size()
+    est = full.predict_true_size(bras.index, "bra").set_index("customer_id")
+    right = est["size"] == customers.loc[est.index, "true_size"]
+    ids = bras[bras >= 3].index
+    recovery = true_size_recovery(est.loc[ids, "size"], customers.loc[ids, "true_size"])
+    last = frame[frame["category"] == "bra"].sort_values("ts").groupby("customer_id")["size"].last()
+    by_n = right.groupby(bras.clip(upper=6)).mean()
+    bins = pd.cut(est["confidence"], np.linspace(0, 1, 11))
+    calibration = pd.DataFrame({"confidence": est["confidence"], "correct": right}).groupby(bins, observed=True).mean()  # fmt: skip
+    with timed(stages, "stage2_s"):
+        second = stage2(p, frame, train, test)
+    bra = model.systems_["bra"].fit.link
+    plot(RESULTS / "size.png", by_n, calibration)
+    write_results(
+        "size",
+        {
+            "customers": args.customers,
+            "train_lines": len(train),
+            "test_lines": len(test),
+            "train_left_out": known.excluded,
+            "avg_auc": round(auc, 4),
+            "baseline_1lv_avg_auc": round(auc_1lv, 4),
+            "auc_ratio": round(auc / auc_1lv, 3),
+            "hit_rate": round(hit_rate(test["size"], plain["recommended_size"], test["fit"]), 4),
+            "baseline_1lv_hit_rate": round(
+                hit_rate(test["size"], baseline.recommend(test)["recommended_size"], test["fit"]), 4
+            ),
+            "true_size_recovery": round(recovery, 4),
+            "true_size_recovery_customers": len(ids),
+            "last_bought_size_recovery": round(
+                float((last.loc[ids] == customers.loc[ids, "true_size"]).mean()), 4
+            ),  # fmt: skip
+            "recovery_by_bra_purchases": {str(k): round(v, 4) for k, v in by_n.items()},
+            "fit_return_reduction": round(returns["reduction"], 4),
+            "fit_return_rate_bought": round(returns["bought"], 4),
+            "fit_return_rate_advised": round(returns["recommended"], 4),
+            "fit_return_reduction_returning_customers": round(returns_known["reduction"], 4),
+            "fit_return_reduction_without_pick": round(returns_plain["reduction"], 4),
+            "fit_return_reduction_ceiling_true_size": round(ceiling_true["reduction"], 4),
+            **second,
+            "stage2_beats_latent": second["stage2_avg_auc"] > auc,
+            "bra_link": {
+                "slope": round(float(bra.slope[0]), 3),
+                "half_width": round(float(bra.half_width[0]), 3),
+                "band_weight": round(bra.band_weight, 3),
+                "report_rate": round(bra.report_rate, 3),
+            },  # fmt: skip
+            "simulator_fit": p.simulate.fit.model_dump(
+                include={
+                    "band_weight",
+                    "threshold",
+                    "noise_scale",
+                    "return_if_misfit",
+                    "feedback_rate",
+                }
+            ),  # fmt: skip
+            "em_iterations": model.n_iter_,
+            **stages,
+            "peak_rss_gb": round(peak_rss_gb(), 2),
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()
