@@ -91,3 +91,42 @@ def make_fit_outcomes(
             f"no order line with a known fit before {cutoff} ({n_lines} lines; left out: {excluded})"
         )
     return FitOutcomes(frame, n_lines, excluded)
+
+
+@dataclass
+class FitSplit:
+    """Out-of-time split of fit outcomes by order date."""
+
+    train: FitOutcomes  # outcomes known before test_start, of orders before it
+    test: pd.DataFrame  # orders in [test_start, test_end), outcomes known by observed_until
+    test_excluded: dict[str, int]  # reason -> test-window lines left out
+
+
+def split_fit_outcomes(
+    tables: Mapping[str, pd.DataFrame],
+    test_start: dt.datetime,
+    test_end: dt.datetime,
+    *,
+    observed_until: dt.datetime,
+    return_window_days: float,
+) -> FitSplit:
+    """Train on what was known at ``test_start``; test on the orders of ``[test_start, test_end)``.
+
+    Training sees orders and returns before ``test_start`` only (lines that could still
+    come back are left out, see :func:`make_fit_outcomes`); test lines carry the outcomes
+    known by ``observed_until``, and those still pending then are left out too.
+    """
+    if not test_start < test_end <= observed_until:
+        raise ValueError(
+            f"need test_start < test_end <= observed_until; got {test_start}, {test_end}, "
+            f"{observed_until}"
+        )
+    train = make_fit_outcomes(tables, test_start, return_window_days=return_window_days)
+    known = make_fit_outcomes(tables, observed_until, return_window_days=return_window_days)
+    ts = known.frame["ts"]
+    test = known.frame[(ts >= test_start) & (ts < test_end)].reset_index(drop=True)
+    if test.empty:
+        raise EmptyResultError(
+            f"no order line with a known fit ordered in [{test_start}, {test_end})"
+        )
+    return FitSplit(train, test, known.excluded)

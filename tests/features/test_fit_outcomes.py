@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from features.errors import EmptyResultError
-from features.fit_outcomes import make_fit_outcomes
+from features.fit_outcomes import make_fit_outcomes, split_fit_outcomes
 
 T = dt.datetime(2025, 1, 1)
 CUTOFF = dt.datetime(2025, 3, 1)
@@ -89,3 +89,26 @@ def test_events_at_or_after_the_cutoff_change_nothing():
 def test_no_known_outcome_is_an_error():
     with pytest.raises(EmptyResultError, match="no order line with a known fit"):
         make_fit_outcomes(tables(), T)
+
+
+def test_split_trains_on_what_was_known_and_tests_on_the_window():
+    end = CUTOFF + dt.timedelta(days=10)
+    split = split_fit_outcomes(
+        tables(), CUTOFF, end, observed_until=end + dt.timedelta(days=40), return_window_days=30
+    )
+    assert split.train.frame["line_id"].tolist() == ["l1", "l2", "l3"]  # l7 pending then
+    assert split.test[["line_id", "fit", "source"]].to_dict("records") == [
+        {"line_id": "l8", "fit": "fit", "source": "kept"}
+    ]
+    assert split.test_excluded == {"refund line": 1, "no size": 1, "returned for another reason": 1}
+
+
+def test_split_needs_ordered_dates_and_test_lines():
+    with pytest.raises(ValueError, match="test_start < test_end <= observed_until"):
+        split_fit_outcomes(tables(), CUTOFF, CUTOFF, observed_until=CUTOFF, return_window_days=0)
+    late = CUTOFF + dt.timedelta(days=1)
+    with pytest.raises(EmptyResultError, match="ordered in"):
+        split_fit_outcomes(
+            tables(), late, late + dt.timedelta(days=1), observed_until=late + dt.timedelta(days=1),
+            return_window_days=0,
+        )  # fmt: skip
