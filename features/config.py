@@ -335,13 +335,15 @@ class SizeParams(Section):
     tol: float = Field(1e-5, gt=0)
     max_iter: int = Field(30, ge=1)  # L-BFGS iterations per M-step
     baseline_1lv_l2: float = Field(1.0, gt=0)  # prior precision of the 1-LV latents
-    # Out-of-time evaluation: fit on orders before test_start, score those from it on.
-    test_start: dt.date = dt.date(2025, 7, 1)
     # A line ordered this close before a cutoff and not returned yet may still come back.
     return_window_days: float = Field(30.0, ge=0)
-    # The LightGBM second stage learns on [stage2_start, test_start) from a latent fit
-    # on the orders before stage2_start.
-    stage2_start: dt.date = dt.date(2025, 1, 1)
+    # The out-of-time split is the shared one (``training``): fit on what was known at the
+    # test cutoff, test on orders in [test cutoff, + labels.horizon_days). The registered
+    # model is then refitted on every known outcome, unless this is false.
+    refit_on_all_data: bool = True
+    # benchmarks/size: the LightGBM second stage learns on the orders of the last
+    # stage2_window_days before the test cutoff, from a latent fit on the orders before.
+    stage2_window_days: int = Field(180, ge=1)
 
 
 class SourceParams(Section):

@@ -355,6 +355,65 @@ def print_feature_summary(summary) -> None:
         console.print(f"  {name}: {top}")
 
 
+@app.command("train-size")
+def train_size(params: ParamsOpt = Path("params.yaml")) -> None:
+    """Train the size recommender: out-of-time evaluation, MLflow run, `size@challenger`.
+
+    Prints the run id, the test-window metrics against the 1-LV baseline and whether the
+    gates (`registry.gates.size`) let it register.
+    """
+    from features.io.warehouse import connect
+    from training.train_size import train_size as run_training
+
+    p = _params(params)
+    con = connect(p.warehouse.url)
+    with console.status("training the size recommender (fit, 1-LV baseline, refit) ..."):
+        result = run_training(con, p)
+    print_train_result(result)
+
+
+def print_train_result(result) -> None:
+    """Run id, metrics and the registration decision of a training run."""
+    t = RichTable(title=f"{result.name}: run {result.run_id}")
+    t.add_column("metric")
+    t.add_column("value", justify="right")
+    for name, value in result.metrics.items():
+        t.add_row(name, f"{value:,.4f}" if value % 1 else f"{value:,.0f}")
+    console.print(t)
+    console.print(result.summary(), highlight=False)
+
+
+@app.command("recommend-size")
+def recommend_size(
+    customer: Annotated[str, typer.Option("--customer", help="Customer id.")],
+    product: Annotated[
+        str | None, typer.Option("--product", help="Product id (or give --category).")
+    ] = None,
+    category: Annotated[
+        str | None, typer.Option("--category", help="Category, e.g. bra (or give --product).")
+    ] = None,
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Recommend a size for one customer and product from `models:/size@champion`.
+
+    Falls back to `size@challenger`, saying so, while no champion exists.
+    """
+    from serving.size import load_size_model
+    from serving.size import recommend_size as recommend
+
+    p = _params(params)
+    loaded = load_size_model(p.mlflow.tracking_uri)
+    if loaded.note:
+        console.print(f"[yellow]note:[/yellow] {loaded.note}", highlight=False)
+    row = recommend(loaded, customer, product_id=product, category=category)
+    t = RichTable(title=f"size for customer {customer} ({loaded.uri}, v{loaded.version})")
+    t.add_column("field")
+    t.add_column("value")
+    for name, value in row.items():
+        t.add_row(str(name), f"{value:.3f}" if isinstance(value, float) else str(value))
+    console.print(t)
+
+
 def main() -> None:
     """Entry point: run the app and print actionable errors without a traceback."""
     try:
