@@ -1,18 +1,21 @@
 """Size recommender on the simulator, whose true sizes and fit oracle are known.
 
-    python -m benchmarks.size [--customers N] [--seed S]
+    python -m benchmarks.size [--customers N] [--seed S] [--window test|validation]
 
 Simulates the brand, builds fit outcomes from orders, lines and returns, and splits out
-of time at ``size.test_start``: the models learn from orders before it (outcomes known by
-then; lines that may still come back are left out) and are scored on the orders from it
-on. Figures (``benchmarks/results/size.json``, plot ``size.png``):
+of time by order date with the shared split (``training.splits``): the models learn from
+the outcomes known at the test cutoff (lines that may still come back are left out) and
+are scored on the orders of ``[test cutoff, + labels.horizon_days)``. ``--window
+validation`` scores the window before it instead (``size_validation.json``), for looking
+at the model without touching the test window. Figures (``benchmarks/results/size.json``,
+plot ``size.png``):
 
 - ``avg_auc`` / ``baseline_1lv_avg_auc``: mean one-vs-rest AUC of the recorded outcome,
   latent model vs our 1-LV (target: ratio >= 1.07);
 - ``hit_rate``: kept test purchases bought in the size recommended without her pick;
 - ``fit_return_reduction``: the oracle's expected fit-return rate if customers had bought
   the size advised at add-to-cart (given the size they picked) vs what they bought
-  (target >= 0.40), beside the ceilings of buying the true size or the oracle's best;
+  (target >= 0.40), by segment, beside the ceiling of buying her true size;
 - ``true_size_recovery``: exact band and cup for customers with >= 3 bra purchases, from
   a fit on all orders (target >= 0.85);
 - ``stage2_*``: a LightGBM classifier on latent and history features vs the latent model.
@@ -23,20 +26,23 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
+import ibis
 import lightgbm as lgb
 import matplotlib
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from benchmarks.common import RESULTS, peak_rss_gb, timed, write_results
 from features.config import load_params
 from features.contract.schema import FIT_FEEDBACK
-from features.fit_outcomes import make_fit_outcomes
+from features.fit_outcomes import make_fit_outcomes, split_fit_outcomes
 from features.simulate import fit_probabilities, simulate
 from features.sizes import size_coordinates
 from models.size_baseline_1lv import OneLatentSizeBaseline
 from models.size_metrics import average_ovr_auc, fit_return_rates, hit_rate, true_size_recovery
 from models.size_recommender import SizeRecommender
+from training.splits import out_of_time_split
 
 matplotlib.use("Agg")
 KEYS = ["customer_id", "product_id", "category", "size"]
@@ -113,14 +119,17 @@ def latent_features(model: SizeRecommender, rows: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def stage2(p, frame: pd.DataFrame, train: pd.DataFrame, test: pd.DataFrame) -> dict[str, float]:
-    """LightGBM on latent + history features, trained out of sample on the last window."""
-    start = pd.Timestamp(p.size.stage2_start)
-    early, late = train[train["ts"] < start], train[train["ts"] >= start]
+def stage2(p, model, train: pd.DataFrame, test: pd.DataFrame, start) -> dict[str, float]:
+    """LightGBM on latent + history features, trained out of sample on the last window.
+
+    Its rows are the orders of ``[start - stage2_window_days, start)``, described by a
+    latent fit on the orders before them; the test rows by ``model`` (fit before ``start``).
+    """
+    early_end = start - dt.timedelta(days=p.size.stage2_window_days)
+    early, late = train[train["ts"] < early_end], train[train["ts"] >= early_end]
     early_model = recommender(p).fit(early, early["fit"])
     X_late = pd.concat([latent_features(early_model, late), history_features(early, late).reset_index(drop=True)], axis=1)  # fmt: skip
-    full_model = recommender(p).fit(train, train["fit"])
-    X_test = pd.concat([latent_features(full_model, test), history_features(train, test).reset_index(drop=True)], axis=1)  # fmt: skip
+    X_test = pd.concat([latent_features(model, test), history_features(train, test).reset_index(drop=True)], axis=1)  # fmt: skip
     y = pd.Categorical(late["fit"], categories=FIT_FEEDBACK).codes
     clf = lgb.LGBMClassifier(
         n_estimators=300, learning_rate=0.03, num_leaves=15, min_child_samples=50,
@@ -147,10 +156,51 @@ def plot(path, recovery_by_n: pd.Series, calibration: pd.DataFrame) -> None:
     fig.savefig(path, dpi=110)
 
 
+def window(p, tables: dict[str, pa.Table], which: str):
+    """``(start, end, observed_until)`` of the test window, or of the validation window.
+
+    The test window is the shared split's (``training.splits``); the validation window is
+    the ``labels.horizon_days`` before it, with outcomes known by the test cutoff, for
+    looking at the model without touching the test window.
+    """
+    split = out_of_time_split({k: ibis.memtable(v) for k, v in tables.items()}, p)
+    step = dt.timedelta(days=split.horizon_days)
+    if which == "test":
+        return split.test_cutoff, split.test_cutoff + step, split.observed_until
+    return split.test_cutoff - step, split.test_cutoff, split.test_cutoff
+
+
+def fit_returns(test, advice, plain, own, oracle) -> dict[str, float]:
+    """Oracle fit-return rates of advice, overall and by segment, beside ceilings."""
+    returns = fit_return_rates(test, advice["recommended_size"].to_numpy(), oracle)
+    returning = ~advice["is_new_customer"].to_numpy()
+    seasoned = advice["n_purchases"].to_numpy() >= 3
+    out = {
+        "fit_return_reduction": returns["reduction"],
+        "fit_return_rate_bought": returns["bought"],
+        "fit_return_rate_advised": returns["recommended"],
+        "fit_return_reduction_without_pick": fit_return_rates(
+            test, plain["recommended_size"].to_numpy(), oracle
+        )["reduction"],
+        "fit_return_reduction_ceiling_true_size": fit_return_rates(test, own, oracle)["reduction"],
+        "test_share_returning_customers": float(returning.mean()),
+    }
+    for name, mask in (("returning_customers", returning), ("3plus_purchases", seasoned)):
+        if mask.any():
+            rec = advice["recommended_size"].to_numpy()[mask]
+            out[f"fit_return_reduction_{name}"] = fit_return_rates(test[mask], rec, oracle)[
+                "reduction"
+            ]
+            out[f"fit_return_reduction_ceiling_{name}"] = fit_return_rates(test[mask], own[mask], oracle)["reduction"]  # fmt: skip
+    return {k: round(v, 4) for k, v in out.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--customers", type=int, default=None)
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--window", choices=("test", "validation"), default="test")
+    parser.add_argument("--no-stage2", action="store_true", help="skip the LightGBM stage")
     args = parser.parse_args()
     p = load_params("params.yaml")
     stages: dict[str, float] = {}
@@ -158,12 +208,11 @@ def main() -> None:
         data = simulate(p.simulate, customers=args.customers, seed=args.seed)
         tables = {k: data.tables[k].to_pandas() for k in ("orders", "order_lines", "returns")}
         truth = {k: v.to_pandas() for k, v in data.truth.items() if k != "truth_segments"}
-    cutoff = dt.datetime.combine(p.size.test_start, dt.time())
-    everything = make_fit_outcomes(tables)
-    frame = everything.frame
-    known = make_fit_outcomes(tables, cutoff, return_window_days=p.size.return_window_days)
-    train = known.frame
-    test = frame[frame["ts"] >= cutoff].reset_index(drop=True)
+    start, end, until = window(p, data.tables, args.window)
+    split = split_fit_outcomes(
+        tables, start, end, observed_until=until, return_window_days=p.size.return_window_days
+    )
+    train, test = split.train.frame, split.test
     oracle = make_oracle(truth, p.simulate.fit)
 
     model = recommender(p)
@@ -175,8 +224,6 @@ def main() -> None:
     auc_1lv = average_ovr_auc(test["fit"], baseline.predict_fit_proba(test))
     plain = model.recommend(test.drop(columns="size"))
     advice = model.recommend(test, given_picked_size=True)
-    returns = fit_return_rates(test, advice["recommended_size"].to_numpy(), oracle)
-    returns_plain = fit_return_rates(test, plain["recommended_size"].to_numpy(), oracle)
     is_bra = (test["category"] == "bra").to_numpy()
     customers = truth["truth_customers"].set_index("customer_id")
     own = np.where(
@@ -184,13 +231,12 @@ def main() -> None:
         customers.loc[test["customer_id"], "true_size"].to_numpy(),
         customers.loc[test["customer_id"], "true_alpha"].to_numpy(),
     )
-    ceiling_true = fit_return_rates(test, own, oracle)
-    returning = ~advice["is_new_customer"].to_numpy()
-    returns_known = fit_return_rates(test[returning], advice["recommended_size"].to_numpy()[returning], oracle)  # fmt: skip
+    returns = fit_returns(test, advice, plain, own, oracle)
 
+    frame = make_fit_outcomes(tables, until, return_window_days=p.size.return_window_days).frame
     with timed(stages, "fit_all_s"):
         full = recommender(p).fit(frame, frame["fit"])
-    bras = frame[frame["category"] == "bra"].groupby("customer_id").size()
+    bras = frame[frame["category"] == "bra"].groupby("customer_id", observed=True).size()
     est = full.predict_true_size(bras.index, "bra").set_index("customer_id")
     right = est["size"] == customers.loc[est.index, "true_size"]
     ids = bras[bras >= 3].index
@@ -199,17 +245,21 @@ def main() -> None:
     by_n = right.groupby(bras.clip(upper=6)).mean()
     bins = pd.cut(est["confidence"], np.linspace(0, 1, 11))
     calibration = pd.DataFrame({"confidence": est["confidence"], "correct": right}).groupby(bins, observed=True).mean()  # fmt: skip
-    with timed(stages, "stage2_s"):
-        second = stage2(p, frame, train, test)
+    second: dict[str, float] = {}
+    if not args.no_stage2:
+        with timed(stages, "stage2_s"):
+            second = stage2(p, model, train, test, start)
+            second["stage2_beats_latent"] = second["stage2_avg_auc"] > auc
     bra = model.systems_["bra"].fit.link
-    plot(RESULTS / "size.png", by_n, calibration)
+    plot(RESULTS / f"size{'' if args.window == 'test' else '_validation'}.png", by_n, calibration)
     write_results(
-        "size",
+        "size" if args.window == "test" else "size_validation",
         {
-            "customers": args.customers,
+            "customers": data.customers,
+            "window": f"{args.window}: orders in [{start:%Y-%m-%d}, {end:%Y-%m-%d}), outcomes known by {until:%Y-%m-%d}",  # fmt: skip
             "train_lines": len(train),
             "test_lines": len(test),
-            "train_left_out": known.excluded,
+            "train_left_out": split.train.excluded,
             "avg_auc": round(auc, 4),
             "baseline_1lv_avg_auc": round(auc_1lv, 4),
             "auc_ratio": round(auc / auc_1lv, 3),
@@ -223,14 +273,8 @@ def main() -> None:
                 float((last.loc[ids] == customers.loc[ids, "true_size"]).mean()), 4
             ),  # fmt: skip
             "recovery_by_bra_purchases": {str(k): round(v, 4) for k, v in by_n.items()},
-            "fit_return_reduction": round(returns["reduction"], 4),
-            "fit_return_rate_bought": round(returns["bought"], 4),
-            "fit_return_rate_advised": round(returns["recommended"], 4),
-            "fit_return_reduction_returning_customers": round(returns_known["reduction"], 4),
-            "fit_return_reduction_without_pick": round(returns_plain["reduction"], 4),
-            "fit_return_reduction_ceiling_true_size": round(ceiling_true["reduction"], 4),
+            **returns,
             **second,
-            "stage2_beats_latent": second["stage2_avg_auc"] > auc,
             "bra_link": {
                 "slope": round(float(bra.slope[0]), 3),
                 "half_width": round(float(bra.half_width[0]), 3),
