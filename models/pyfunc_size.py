@@ -12,10 +12,10 @@ customer reads "new customer: most customers take 34C in this style".
 
 from __future__ import annotations
 
-import mlflow
 import numpy as np
 import pandas as pd
 from mlflow.models import ModelSignature
+from mlflow.pyfunc import PythonModel
 from mlflow.types import ColSpec, Schema
 
 from features.errors import JourneyError
@@ -47,7 +47,7 @@ def size_signature() -> ModelSignature:
     return ModelSignature(inputs=inputs, outputs=outputs)
 
 
-class SizePyfunc(mlflow.pyfunc.PythonModel):
+class SizePyfunc(PythonModel):
     """Size recommendations per (customer, product or category).
 
     Parameters

@@ -80,7 +80,8 @@ def log_factors(tr: Transitions, steps, n_cust: int, move_rate: float, stray_rat
     move = np.flatnonzero(tr.moved)
     if move.size:
         closer = toward(steps, tr.src[move], tr.dst[move])
-        rows = np.where(closer, np.log(move_rate), np.log(move_rate * AWAY))
+        rows = np.full(closer.shape, np.log(move_rate * AWAY))
+        rows[closer] = np.log(move_rate)
         rows[np.arange(move.size), tr.src[move]] = np.log(stray_rate)
         np.add.at(out, tr.cust[move], rows)
     return out

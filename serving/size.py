@@ -6,6 +6,7 @@ Serving never imports ``training``: it reads the registry by alias only.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -16,7 +17,7 @@ NAME = "size"
 
 @dataclass
 class LoadedModel:
-    model: object  # mlflow.pyfunc.PyFuncModel
+    model: Any  # mlflow.pyfunc.PyFuncModel
     uri: str
     version: str
     note: str | None  # set when the champion was missing and the challenger stands in
