@@ -19,7 +19,7 @@ def values():
     rng = np.random.default_rng(3)
     n = 200
     y = np.where(rng.random(n) < 0.7, 0.0, rng.gamma(2.0, 30.0, n)).round(2)
-    p = (2.0 * y + rng.gamma(1.0, 10.0, n)).round(0)  # rounding makes ties on purpose
+    p = (y + rng.gamma(1.0, 60.0, n)).round(-1)  # rounding makes ties on purpose
     return y, p
 
 
@@ -125,7 +125,7 @@ def test_interval_coverage_on_literal_rows():
 
 def test_clv_metrics_keys_and_errors(values):
     y, p = values
-    out = m.clv_metrics(y, p, lower=np.zeros_like(y), upper=p * 3, n_groups=2)
+    out = m.clv_metrics(y, p, lower=np.zeros_like(y), upper=p * 3, n_groups=3)
     assert set(out) == {
         "total_error_pct",
         "total_predicted",
