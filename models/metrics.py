@@ -588,6 +588,8 @@ def clv_metrics(y_true, y_pred, *, lower=None, upper=None, n_groups: int = 10) -
     ``total_actual``, ``mae``, ``rmse``, ``normalized_gini``, ``spearman``,
     ``decile_mape`` and, when both bounds are given, ``interval_coverage``.
     """
+    if (lower is None) != (upper is None):
+        raise ValueError("pass both lower and upper, or neither")
     y, p = _values(y_true, y_pred)
     out = {
         "total_error_pct": 100.0 * total_error(y, p),
@@ -599,8 +601,6 @@ def clv_metrics(y_true, y_pred, *, lower=None, upper=None, n_groups: int = 10) -
         "spearman": spearman(y, p),
         "decile_mape": decile_mape(y, p, n_groups=n_groups),
     }
-    if (lower is None) != (upper is None):
-        raise ValueError("pass both lower and upper, or neither")
     if lower is not None:
         out["interval_coverage"] = interval_coverage(y, lower, upper)
     return out
