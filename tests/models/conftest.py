@@ -118,3 +118,65 @@ def simulate_weibull(n: int, seed: int) -> SurvivalSample:
 @pytest.fixture(scope="session")
 def weibull_sample() -> SurvivalSample:
     return simulate_weibull(2000, seed=11)
+
+
+# ----------------------------------------------------------------- CLV (BG/NBD + Gamma-Gamma)
+
+BGNBD_TRUTH = {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5}  # time unit: weeks
+GG_TRUTH = {"p": 6.0, "q": 4.0, "gamma": 15.0}
+
+
+@dataclass(frozen=True)
+class PurchaseSample:
+    """Purchase summaries at a cutoff (days) and what each customer did over the horizon."""
+
+    X: pd.DataFrame
+    future_orders: np.ndarray
+    future_spend: np.ndarray
+    horizon_days: float
+
+
+def simulate_bgnbd(n: int, seed: int, *, horizon_weeks: float = 26.0) -> PurchaseSample:
+    """BG/NBD purchases and Gamma-Gamma spend from BGNBD_TRUTH and GG_TRUTH.
+
+    First purchases spread over the first 12 weeks; the cutoff is week 39 (as in the CDNOW
+    calibration period); the horizon follows it. Spend per purchase day ~ Gamma(p, nu).
+    """
+    rng = np.random.default_rng(seed)
+    t = BGNBD_TRUTH
+    lam = rng.gamma(t["r"], 1.0 / t["alpha"], n)
+    drop = rng.beta(t["a"], t["b"], n)
+    nu = rng.gamma(GG_TRUTH["q"], 1.0 / GG_TRUTH["gamma"], n)
+    first = rng.uniform(0.0, 12.0, n)
+    cutoff, end = 39.0, 39.0 + horizon_weeks
+    rows, future_orders, future_spend = [], np.zeros(n, int), np.zeros(n)
+    for i in range(n):
+        times, now = [], first[i]
+        while True:
+            now += rng.exponential(1.0 / lam[i]) if lam[i] > 0 else np.inf
+            if now >= end:
+                break
+            times.append(now)
+            if rng.random() < drop[i]:
+                break
+        times = np.array(times)
+        past, coming = times[times < cutoff], times[times >= cutoff]
+        x = len(past)
+        spend = rng.gamma(GG_TRUTH["p"], 1.0 / nu[i], x) if x else np.array([])
+        rows.append(
+            {
+                "repeat_purchase_days": float(x),
+                "purchase_span_days": 7.0 * (past.max() - first[i]) if x else 0.0,
+                "days_since_first_purchase": 7.0 * (cutoff - first[i]),
+                "repeat_spend_mean": spend.mean() if x else np.nan,
+            }
+        )
+        future_orders[i] = len(coming)
+        future_spend[i] = rng.gamma(GG_TRUTH["p"], 1.0 / nu[i], len(coming)).sum()
+    X = pd.DataFrame(rows, index=pd.Index([f"c{i}" for i in range(n)], name="customer_id"))
+    return PurchaseSample(X, future_orders, future_spend, 7.0 * horizon_weeks)
+
+
+@pytest.fixture(scope="session")
+def purchase_sample() -> PurchaseSample:
+    return simulate_bgnbd(6000, seed=17)
