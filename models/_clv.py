@@ -72,13 +72,13 @@ def purchase_history(
 
 
 def spend_history(frame: pd.DataFrame, x: np.ndarray, *, monetary_col: str) -> np.ndarray:
-    """Mean repeat spend, validated > 0 where x > 0; set to 0 where x = 0 (unused there)."""
+    """Mean repeat spend, validated >= 0 where x > 0; set to 0 where x = 0 (unused there)."""
     m = column(frame, monetary_col, role="monetary")
     repeat = x > 0
     _fail(
         frame,
-        repeat & ~(np.isfinite(m) & (m > 0)),
-        f"have repeat purchases but {monetary_col} missing or <= 0",
+        repeat & ~(np.isfinite(m) & (m >= 0)),
+        f"have repeat purchases but {monetary_col} missing or < 0",
         (x, m),
     )
     return np.where(repeat, m, 0.0)

@@ -45,8 +45,10 @@ class GammaGammaModel(BaseEstimator):
 
     Fitted on customers with at least one repeat purchase day, on the mean spend of those
     repeat days (the first purchase is left out, as in Fader & Hardie 2013: it often
-    differs from later ones). ``y`` is ignored. Learned: ``params_`` (``p, q, gamma``),
-    ``log_likelihood_``, ``n_customers_`` (the rows fitted on).
+    differs from later ones); a mean of 0 (free orders) has no gamma density and is left
+    out of the fit, not of predictions. ``y`` is ignored. Learned: ``params_`` (``p, q,
+    gamma``), ``log_likelihood_``, ``n_customers_`` (the rows fitted on) and
+    ``n_zero_spend_`` (repeat customers left out for a zero mean).
 
     Parameters
     ----------
@@ -93,10 +95,12 @@ class GammaGammaModel(BaseEstimator):
     def fit(self, X, y=None):
         """Maximum likelihood on the customers of ``X`` with a repeat purchase."""
         x, m = self._history(X, reset=True)
-        repeat = x > 0
+        repeat = (x > 0) & (m > 0)
+        self.n_zero_spend_ = int(((x > 0) & (m == 0)).sum())
         if repeat.sum() < 2:
             raise ValueError(
-                f"Gamma-Gamma needs customers with repeat purchases; X has {int(repeat.sum())}"
+                "Gamma-Gamma needs customers with repeat purchases of positive value; X has "
+                f"{int(repeat.sum())}"
             )
         x, m = x[repeat], m[repeat]
 

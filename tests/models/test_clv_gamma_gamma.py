@@ -24,6 +24,16 @@ def test_recovers_the_simulated_population_mean_spend(purchase_sample):
     assert model.population_spend() == pytest.approx(t["p"] * t["gamma"] / (t["q"] - 1), rel=0.05)
     assert model.params_["p"] == pytest.approx(t["p"], rel=0.25)
     assert model.n_customers_ == int((purchase_sample.X.repeat_purchase_days > 0).sum())
+    assert model.n_zero_spend_ == 0
+
+
+def test_zero_spend_repeaters_are_left_out_of_the_fit_only():
+    X = frame([1, 2, 3, 5, 1, 2, 2], [10, 30, 20, 25, 40, 15, 0])
+    model = GammaGammaModel().fit(X)
+    assert (model.n_customers_, model.n_zero_spend_) == (6, 1)
+    same = GammaGammaModel().fit(X.iloc[:6])
+    assert model.params_ == pytest.approx(same.params_)
+    assert model.predict_spend(X.iloc[[6]])[0] < model.population_spend()
 
 
 def test_log_likelihood_is_the_density_of_the_mean_of_gammas():
@@ -64,7 +74,9 @@ def test_total_spend_draws_average_to_orders_times_spend(purchase_sample):
 def test_input_errors():
     with pytest.raises(ValueError, match="have repeat purchases but repeat_spend_mean missing"):
         GammaGammaModel().fit(frame([1, 2], [10.0, np.nan]))
-    with pytest.raises(ValueError, match="needs customers with repeat purchases; X has 1"):
+    with pytest.raises(ValueError, match="repeat_spend_mean missing or < 0"):
+        GammaGammaModel().fit(frame([1, 2], [10.0, -1.0]))
+    with pytest.raises(ValueError, match="of positive value; X has 1"):
         GammaGammaModel().fit(frame([0, 2, 0], [np.nan, 10, np.nan]))
     with pytest.raises(ValueError, match="no monetary column 'repeat_spend_mean'"):
         GammaGammaModel().fit(pd.DataFrame({"repeat_purchase_days": [1.0, 2.0]}))
