@@ -99,12 +99,18 @@ class BetaGeoCLVModel(RegressorMixin, BaseEstimator):
         orders = self.purchases_.predict_expected_orders(frame, self.horizon_days)
         return orders * self.spend_.predict_spend(frame)
 
-    def predict_frame(self, X) -> pd.DataFrame:
-        """``clv, clv_p10, clv_p90, p_alive, expected_orders`` per row, indexed like ``X``."""
+    def predict_frame(self, X, *, interval: bool = True) -> pd.DataFrame:
+        """``clv, clv_p10, clv_p90, p_alive, expected_orders`` per row, indexed like ``X``.
+
+        ``interval=False`` skips the posterior draws (the slow part); the bounds are NaN.
+        """
         frame = self._frame(X)
         orders = self.purchases_.predict_expected_orders(frame, self.horizon_days)
         spend = self.spend_.predict_spend(frame)
-        lower, upper = self._interval(frame)
+        if interval:
+            lower, upper = self._interval(frame)
+        else:
+            lower = upper = np.full(len(frame), np.nan)
         return clv_frame(
             frame.index,
             clv=orders * spend,
