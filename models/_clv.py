@@ -30,12 +30,14 @@ AGE = "days_since_first_purchase"
 MONETARY = "repeat_spend_mean"
 
 
-def column(frame: pd.DataFrame, name: str, *, role: str) -> np.ndarray:
+def column(
+    frame: pd.DataFrame, name: str, *, role: str, parameter: str | None = None
+) -> np.ndarray:
     """A numeric column as float64 (NaN for missing); a missing column names the valid ones."""
     if name not in frame.columns:
         raise ValueError(
-            f"X has no {role} column {name!r} (set {role}_col); its columns are: "
-            f"{list(frame.columns)[:30]}"
+            f"X has no {role} column {name!r} (set {parameter or role + '_col'}); its "
+            f"columns are: {list(frame.columns)[:30]}"
         )
     s = frame[name]
     if not (pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)):
