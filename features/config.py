@@ -573,6 +573,25 @@ class TrainingParams(Section):
     max_rows_per_cutoff: int | None = Field(None, gt=0)
 
 
+class ClvParams(Section):
+    """The CLV model (models.clv_hybrid): boosted ranking at the purchase dynamics' level.
+
+    Revenue is predicted over ``labels.horizon_days``; cutoffs come from ``training``.
+    """
+
+    # Exponent of the dynamics model (BG/NBD + Gamma-Gamma) in the geometric blend:
+    # 0 = ranking from the booster alone, 1 = the dynamics model alone.
+    dynamics_weight: float = Field(0.25, ge=0, le=1)
+    # Whether the booster sees the dynamics model's clv, p_alive and expected orders.
+    dynamics_features: bool = True
+    n_estimators: int = Field(300, gt=0)
+    learning_rate: float = Field(0.03, gt=0)
+    num_leaves: int = Field(15, gt=1)
+    min_child_samples: int = Field(50, gt=0)
+    # Posterior draws per customer for the P10-P90 interval.
+    n_draws: int = Field(400, gt=0)
+
+
 class Params(Section):
     """All params. ``root`` is the folder relative paths resolve against."""
 
@@ -588,6 +607,7 @@ class Params(Section):
     features: FeaturesParams = FeaturesParams()
     labels: LabelsParams = LabelsParams()
     training: TrainingParams = TrainingParams()
+    clv: ClvParams = ClvParams()
 
     @field_validator("root")
     @classmethod
