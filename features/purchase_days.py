@@ -65,7 +65,8 @@ def _table(tables: Mapping[str, ir.Table], name: str) -> ir.Table:
 
 
 def _epoch_s(ts: ir.TimestampValue) -> ir.FloatingValue:
-    return ts.epoch_seconds().cast("float64").floor()
+    # cast again: Spark's floor returns a decimal, which would round later divisions
+    return ts.epoch_seconds().cast("float64").floor().cast("float64")
 
 
 def _days(cutoff: dt.datetime) -> ir.FloatingValue:
