@@ -590,6 +590,9 @@ class ClvParams(Section):
     min_child_samples: int = Field(50, gt=0)
     # Posterior draws per customer for the P10-P90 interval.
     n_draws: int = Field(400, gt=0)
+    # Seasonality: a labelled snapshot this many days before the test cutoff is added to
+    # training, and the dynamics model's bias there scales the level (null: off).
+    season_days: int | None = Field(365, gt=0)
 
 
 class Params(Section):

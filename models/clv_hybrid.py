@@ -55,6 +55,15 @@ class HybridCLVModel(RegressorMixin, BaseEstimator):
         w above: 0 takes the ranking from the booster alone, 1 is the dynamics model.
     dynamics_features : bool
         Whether the booster sees the dynamics model's outputs as features.
+    season_days : float or None
+        Seasonality: when a labelled cutoff lies within ``season_tolerance_days`` of
+        ``season_days`` before the latest one (``time`` as datetimes, or numbers in days),
+        the level is also multiplied by the dynamics model's bias there, its actual total
+        over its predicted total (``season_ratio_``; 1 when there is no such cutoff).
+        BG/NBD assumes a steady purchase rate: a window holding the holiday season is
+        underpredicted, as it was in the same window a year before.
+    season_tolerance_days : float
+        How far from exactly ``season_days`` back the reference cutoff may lie.
     """
 
     def __init__(
@@ -64,11 +73,15 @@ class HybridCLVModel(RegressorMixin, BaseEstimator):
         booster=None,
         dynamics_weight: float = 0.0,
         dynamics_features: bool = True,
+        season_days: float | None = None,
+        season_tolerance_days: float = 15.0,
     ):
         self.dynamics = dynamics
         self.booster = booster
         self.dynamics_weight = dynamics_weight
         self.dynamics_features = dynamics_features
+        self.season_days = season_days
+        self.season_tolerance_days = season_tolerance_days
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -120,8 +133,26 @@ class HybridCLVModel(RegressorMixin, BaseEstimator):
         self.booster_ = clone(booster).fit(self._augment(frame, dyn)[labelled], y[labelled])
         self.level_cutoff_ = cutoff.max()
         raw = self._blend(dyn[latest], self.booster_.predict(self._augment(frame, dyn)[latest]))
-        self.level_factor_ = float(dyn["dynamics_clv"][latest].sum() / raw.sum())
+        self.season_cutoff_, self.season_ratio_ = self._season(cutoff, y, dyn["dynamics_clv"])
+        level = dyn["dynamics_clv"][latest].sum() * self.season_ratio_
+        self.level_factor_ = float(level / raw.sum())
         return self
+
+    def _season(self, cutoff: np.ndarray, y: np.ndarray, dyn: pd.Series):
+        """The labelled cutoff about ``season_days`` back and the dynamics bias there."""
+        if self.season_days is None:
+            return None, 1.0
+        days = _days(cutoff)
+        gap = np.abs(days.max() - self.season_days - days)
+        labelled = ~np.isnan(y)
+        near = labelled & (gap <= self.season_tolerance_days)
+        if not near.any():
+            return None, 1.0
+        rows = near & (days == days[near][np.argmin(gap[near])])
+        predicted = float(dyn.to_numpy()[rows].sum())
+        if predicted <= 0:
+            return None, 1.0
+        return cutoff[rows][0], float(y[rows].sum() / predicted)
 
     def _augment(self, frame: pd.DataFrame, dyn: pd.DataFrame) -> pd.DataFrame:
         return pd.concat([frame, dyn], axis=1) if self.dynamics_features else frame
@@ -174,6 +205,13 @@ def _rename(dynamics: pd.DataFrame) -> pd.DataFrame:
 
 def _dynamics_columns(model, frame: pd.DataFrame) -> pd.DataFrame:
     return _rename(model.predict_frame(frame, interval=False))
+
+
+def _days(cutoff: np.ndarray) -> np.ndarray:
+    """Cutoffs as days (datetimes from their minimum; numbers as they are)."""
+    if np.issubdtype(cutoff.dtype, np.datetime64):
+        return (cutoff - cutoff.min()) / np.timedelta64(1, "D")
+    return cutoff.astype(np.float64)
 
 
 def _cutoffs(time, n: int) -> np.ndarray:

@@ -116,3 +116,20 @@ def test_input_errors(panel):
     with pytest.raises(ValueError, match="time has shape"):
         model.fit(X, y, time=cutoff[:-1])
     assert isinstance(X, pd.DataFrame)
+
+
+def test_season_ratio_is_the_dynamics_bias_a_season_back(panel):
+    # In days, the cutoffs are 91, 119, 147, 182 and 364: 182 days back from 364 is week 26.
+    X, y, cutoff, latest, _ = panel
+    days = pd.to_datetime("2024-01-01") + pd.to_timedelta(cutoff * 7, unit="D")
+    model = HybridCLVModel(dynamics=dynamics(), booster=booster(), season_days=180.0)
+    model.fit(X, y, time=days.to_numpy())
+    week26 = cutoff == 26
+    bias = y[week26].sum() / dynamics().fit(X[week26]).predict(X[week26]).sum()
+    assert model.season_cutoff_ == days[week26][0]
+    assert model.season_ratio_ == pytest.approx(bias, rel=1e-9)
+    alone = dynamics().fit(X[latest]).predict(X[latest])
+    assert model.predict(X[latest]).sum() == pytest.approx(alone.sum() * bias, rel=1e-9)
+    # No labelled cutoff near enough: no correction.
+    far = HybridCLVModel(dynamics=dynamics(), booster=booster(), season_days=100.0)
+    assert far.fit(X, y, time=cutoff * 7.0).season_ratio_ == 1.0
