@@ -32,6 +32,7 @@ import datetime as dt
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import ibis
 import lightgbm
@@ -66,7 +67,7 @@ REFERENCE_CUTOFF = dt.datetime(1997, 7, 1)
 VALID_CUTOFF = dt.datetime(1997, 10, 1)
 VALID_HORIZON_DAYS = 92  # [1997-10-01, 1998-01-01): closes when the test window opens
 VALID_TRAIN_CUTOFFS = TRAIN_CUTOFFS  # 92-day labels close by 1997-10-01
-HYBRID_GRID = [
+HYBRID_GRID: list[dict[str, Any]] = [
     {"dynamics_weight": w, "dynamics_features": f}
     for f in (True, False)
     for w in (0.0, 0.25, 0.5, 0.75)
@@ -93,10 +94,11 @@ class Frames:
     def features(self, cutoff: dt.datetime) -> pd.DataFrame:
         """Value features and the purchase-day summary of customers with a purchase."""
         if cutoff not in self._features:
-            value = build_features(self.tables, cutoff, params=self.params, families=["value"])
-            days = build_purchase_days(self.tables, cutoff)
-            joined = value.join(days, "customer_id").order_by("customer_id").to_pandas()
-            frame = joined.set_index("customer_id").astype(np.float64)
+            table = build_features(
+                self.tables, cutoff, params=self.params, families=["value", "purchases"]
+            )
+            frame = table.order_by("customer_id").to_pandas().set_index("customer_id")
+            frame = frame.astype(np.float64)
             self._features[cutoff] = frame[frame["days_since_first_purchase"].notna()]
         return self._features[cutoff]
 
@@ -180,7 +182,7 @@ def tweedie_reference(frames: Frames) -> np.ndarray:
         n_jobs=2,
         verbose=-1,
     ).fit(rfm(train), frames.labels(REFERENCE_CUTOFF, HORIZON_DAYS))
-    return model.predict(rfm(frames.features(TEST_CUTOFF)))
+    return np.asarray(model.predict(rfm(frames.features(TEST_CUTOFF))))
 
 
 def select_hybrid(frames: Frames) -> tuple[dict, list[dict]]:
@@ -265,7 +267,7 @@ def protocol_a(folder: Path) -> dict:
         "validation": {
             "cutoff": VALID_CUTOFF.date(),
             "horizon_days": VALID_HORIZON_DAYS,
-            "rule": select_hybrid.__doc__.split("\n\n")[1].replace("\n", " ").strip(),
+            "rule": (select_hybrid.__doc__ or "").split("\n\n")[1].replace("\n", " ").strip(),
             "grid": validation,
             "chosen": chosen,
         },
@@ -361,7 +363,10 @@ def main(folder: Path) -> None:
     print(f"\nProtocol A, test cutoff {TEST_CUTOFF:%Y-%m-%d}, {HORIZON_DAYS}-day horizon:")
     print_table(a["results"])
     print(f"hybrid chosen on validation: {a['details']['validation']['chosen']}")
-    clv = {name: {k: round(v, 4) for k, v in m.items()} for name, m in a["results"].items()}
+    clv = {
+        name: {k: round(m[k], 4) for k in (*REPORTED, "interval_coverage") if k in m}
+        for name, m in a["results"].items()
+    }
     write_section("cdnow", "clv", clv)
     details = {
         **a["details"],
@@ -370,6 +375,24 @@ def main(folder: Path) -> None:
         "peak_rss_gb": round(peak_rss_gb(), 2),
     }
     write_section("cdnow", "clv_details", details)
+    churn = churn_section(folder)
+    if churn is not None:
+        write_section("cdnow", "churn", churn)
+
+
+def churn_section(folder: Path) -> dict | None:
+    """The churn figures of ``benchmarks/_cdnow_churn.py`` (owned by the churn work), if present."""
+    try:
+        from benchmarks._cdnow_churn import churn_figures
+    except ImportError as err:
+        print(f"churn figures skipped: benchmarks._cdnow_churn is not importable ({err})")
+        return None
+    figures = churn_figures(folder)
+    print("\nChurn (benchmarks._cdnow_churn):")
+    for name, m in figures.items():
+        shown = (f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in m.items())
+        print(f"  {name:38s} " + "  ".join(shown))
+    return figures
 
 
 if __name__ == "__main__":

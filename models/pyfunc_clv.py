@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import mlflow.pyfunc
 import numpy as np
 import pandas as pd
+from mlflow.pyfunc import PythonModel
 
 from models._clv import AGE, CLV_COLUMNS, INTERVAL_QUANTILES
 from models.clv_hybrid import HybridCLVModel
@@ -39,7 +39,7 @@ class NewCustomerRates:
         return cls(float(revenue.mean()), float(p10), float(p90), float(np.mean(orders)))
 
 
-class CLVPyfunc(mlflow.pyfunc.PythonModel):
+class CLVPyfunc(PythonModel):
     """Score feature-table rows with a fitted :class:`~models.clv_hybrid.HybridCLVModel`.
 
     Rows are customers as built by ``features.builders.build_features`` (``as_of`` and

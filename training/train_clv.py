@@ -183,10 +183,14 @@ def train_clv(con, params: Params) -> TrainResult:
     """Build frames, split by time, fit, evaluate, log to MLflow and register ``clv``."""
     tables = canonical_tables(con)
     split = out_of_time_split(tables, params)
-    build = dict(params=params, label="revenue", observed_until=split.observed_until)
+
+    def frame(cutoffs) -> pd.DataFrame:
+        return build_training_frame(
+            tables, cutoffs, params=params, label="revenue", observed_until=split.observed_until
+        )
+
     frames = ClvFrames(
-        train=build_training_frame(tables, train_cutoffs(tables, split, params), **build),
-        test=build_training_frame(tables, [split.test_cutoff], **build),
+        train=frame(train_cutoffs(tables, split, params)), test=frame([split.test_cutoff])
     )
     tracking.configure(params)
     with mlflow.start_run(run_name=NAME) as run:
