@@ -45,3 +45,23 @@ def write_results(name: str, figures: dict[str, Any]) -> Path:
     print(json.dumps(figures, indent=2, default=str))
     print(f"wrote {path}")
     return path
+
+
+def write_section(name: str, section: str, figures: dict[str, Any]) -> Path:
+    """Replace one section of results/<name>.json, keeping the others (read-modify-write).
+
+    Several benchmarks can then share a results file, each owning its section (e.g.
+    ``cdnow.json`` holds ``clv`` and ``churn``). The machine block is refreshed.
+    """
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    payload = json.loads(path.read_text()) if path.exists() else {}
+    payload[section] = figures
+    payload["machine"] = {
+        "python": platform.python_version(),
+        "cpus": __import__("os").cpu_count(),
+        "platform": platform.platform(),
+    }
+    path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
+    print(f"wrote section {section!r} of {path}")
+    return path

@@ -599,6 +599,28 @@ class TrainingParams(Section):
     max_rows_per_cutoff: int | None = Field(None, gt=0)
 
 
+class ClvParams(Section):
+    """The CLV model (models.clv_hybrid): boosted ranking at the purchase dynamics' level.
+
+    Revenue is predicted over ``labels.horizon_days``; cutoffs come from ``training``.
+    """
+
+    # Exponent of the dynamics model (BG/NBD + Gamma-Gamma) in the geometric blend:
+    # 0 = ranking from the booster alone, 1 = the dynamics model alone.
+    dynamics_weight: float = Field(0.25, ge=0, le=1)
+    # Whether the booster sees the dynamics model's clv, p_alive and expected orders.
+    dynamics_features: bool = True
+    n_estimators: int = Field(300, gt=0)
+    learning_rate: float = Field(0.03, gt=0)
+    num_leaves: int = Field(15, gt=1)
+    min_child_samples: int = Field(50, gt=0)
+    # Posterior draws per customer for the P10-P90 interval.
+    n_draws: int = Field(400, gt=0)
+    # Seasonality: a labelled snapshot this many days before the test cutoff is added to
+    # training, and the dynamics model's bias there scales the level (null: off).
+    season_days: int | None = Field(365, gt=0)
+
+
 class Params(Section):
     """All params. ``root`` is the folder relative paths resolve against."""
 
@@ -615,6 +637,7 @@ class Params(Section):
     labels: LabelsParams = LabelsParams()
     training: TrainingParams = TrainingParams()
     size: SizeParams = SizeParams()
+    clv: ClvParams = ClvParams()
 
     @field_validator("root")
     @classmethod

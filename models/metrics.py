@@ -1,7 +1,7 @@
 """Model metrics: small pure functions, each tested against an independent computation.
 
-Sections: churn classifier metrics, churn survival metrics. (CLV metrics get their own
-section.) Inputs are 1-D array-likes of equal length; nothing is modified.
+Sections: churn classifier metrics, churn survival metrics, CLV metrics. Inputs are 1-D
+array-likes of equal length; nothing is modified.
 """
 
 from __future__ import annotations
@@ -458,3 +458,182 @@ def _survival_matrix(survival, times_days, n_rows: int) -> tuple[np.ndarray, np.
     if not np.isfinite(s).all() or (s < 0).any() or (s > 1).any():
         raise ValueError("survival probabilities must lie in [0, 1]")
     return s, grid
+
+
+# =====================================================================================
+# CLV metrics
+#
+# y_true is the realized value of each customer over the horizon (e.g. revenue in
+# [cutoff, cutoff + horizon_days)); y_pred is the predicted value in the same units.
+# Rankings sort by y_pred; rows tied in y_pred share out evenly across any cut (as if ties
+# were broken at random), so no result depends on row order.
+# =====================================================================================
+
+
+def total_error(y_true, y_pred) -> float:
+    """(sum of predictions - sum of actuals) / sum of actuals: the relative error of the
+    total, e.g. -0.045 for a prediction 4.5% short."""
+    y, p = _values(y_true, y_pred)
+    total = y.sum()
+    if total <= 0:
+        raise ValueError(f"the actual total is {total}; the relative total error needs it > 0")
+    return float(p.sum() / total - 1.0)
+
+
+def mean_absolute_error(y_true, y_pred) -> float:
+    """Mean of |prediction - actual|."""
+    y, p = _values(y_true, y_pred)
+    return float(np.mean(np.abs(p - y)))
+
+
+def root_mean_squared_error(y_true, y_pred) -> float:
+    """Square root of the mean of (prediction - actual) squared."""
+    y, p = _values(y_true, y_pred)
+    return float(np.sqrt(np.mean((p - y) ** 2)))
+
+
+def gain_curve(y_true, y_pred) -> np.ndarray:
+    """Cumulative share of the actual total captured by the top k rows by prediction.
+
+    Returns an array of n + 1 values for k = 0..n (0 at k = 0, 1 at k = n).
+    """
+    y, p = _values(y_true, y_pred)
+    total = y.sum()
+    if total <= 0:
+        raise ValueError(f"the actual total is {total}; the gain curve needs it > 0")
+    return _expected_hits(y, p) / total
+
+
+def normalized_gini(y_true, y_pred) -> float:
+    """Gini of the gain curve ordered by prediction over the Gini of the perfect ordering.
+
+    The Gini of a gain curve g (k = 1..n) is ``mean(g) - (n + 1) / (2 n)``: the area
+    between the curve and the diagonal of a random ordering. 1 is the perfect ranking,
+    0 a random one (as in google/lifetime_value).
+    """
+    y, p = _values(y_true, y_pred)
+    model = gain_curve(y, p)[1:]
+    perfect = gain_curve(y, y)[1:]
+    n = len(y)
+    offset = (n + 1) / (2 * n)
+    denominator = perfect.mean() - offset
+    if denominator <= 0:
+        raise ValueError("every actual value is equal; the normalized Gini is undefined")
+    return float((model.mean() - offset) / denominator)
+
+
+def spearman(y_true, y_pred) -> float:
+    """Spearman rank correlation (average ranks for ties)."""
+    y, p = _values(y_true, y_pred)
+    if np.ptp(y) == 0 or np.ptp(p) == 0:
+        raise ValueError("Spearman's correlation is undefined when either input is constant")
+    return float(np.corrcoef(_average_ranks(y), _average_ranks(p))[0, 1])
+
+
+def decile_table(y_true, y_pred, *, n_groups: int = 10) -> pd.DataFrame:
+    """Mean prediction and mean actual per group of equal size, by prediction.
+
+    Rows are sorted by prediction, lowest first, and cut into ``n_groups`` groups of
+    ``n / n_groups`` rows each (a row on a fractional boundary is split between its two
+    groups; tied predictions are shared out evenly). Returns one row per group:
+    ``group`` (1 = lowest predictions), ``n_rows``, ``mean_predicted``, ``mean_actual``.
+    """
+    y, p = _values(y_true, y_pred)
+    if not 1 <= n_groups <= len(y):
+        raise ValueError(f"n_groups must be between 1 and the number of rows ({len(y)})")
+    bounds = np.linspace(0.0, len(y), n_groups + 1)
+    # expected cumulative sums over the lowest b rows, at fractional boundaries b
+    actual = _cumulative_at(y, -p, bounds)
+    predicted = _cumulative_at(p, -p, bounds)
+    size = np.diff(bounds)
+    return pd.DataFrame(
+        {
+            "group": np.arange(1, n_groups + 1),
+            "n_rows": size,
+            "mean_predicted": np.diff(predicted) / size,
+            "mean_actual": np.diff(actual) / size,
+        }
+    )
+
+
+def decile_mape(y_true, y_pred, *, n_groups: int = 10) -> float:
+    """Mean over :func:`decile_table` groups of |mean prediction - mean actual| / mean actual."""
+    table = decile_table(y_true, y_pred, n_groups=n_groups)
+    actual = table["mean_actual"].to_numpy()
+    if (actual <= 0).any():
+        group = int(table["group"].to_numpy()[np.argmax(actual <= 0)])
+        raise ValueError(
+            f"group {group} of {n_groups} has a mean actual value of {actual[group - 1]:g}; "
+            "decile MAPE needs every group's mean actual > 0 (use fewer groups)"
+        )
+    return float(np.mean(np.abs(table["mean_predicted"].to_numpy() - actual) / actual))
+
+
+def interval_coverage(y_true, lower, upper) -> float:
+    """Share of actuals inside their predicted interval ``[lower, upper]`` (bounds included)."""
+    y = _finite(y_true, "y_true")
+    lo, hi = _finite(lower, "lower"), _finite(upper, "upper")
+    if not len(y) == len(lo) == len(hi):
+        raise ValueError(f"y_true, lower and upper have {len(y)}, {len(lo)} and {len(hi)} values")
+    if (lo > hi).any():
+        row = int(np.argmax(lo > hi))
+        raise ValueError(f"lower > upper at row {row}: {lo[row]} > {hi[row]}")
+    return float(np.mean((y >= lo) & (y <= hi)))
+
+
+def clv_metrics(y_true, y_pred, *, lower=None, upper=None, n_groups: int = 10) -> dict[str, float]:
+    """Every CLV metric above as one flat dict, ready to log.
+
+    Keys: ``total_error_pct`` (100 x :func:`total_error`), ``total_predicted``,
+    ``total_actual``, ``mae``, ``rmse``, ``normalized_gini``, ``spearman``,
+    ``decile_mape`` and, when both bounds are given, ``interval_coverage``.
+    """
+    if (lower is None) != (upper is None):
+        raise ValueError("pass both lower and upper, or neither")
+    y, p = _values(y_true, y_pred)
+    out = {
+        "total_error_pct": 100.0 * total_error(y, p),
+        "total_predicted": float(p.sum()),
+        "total_actual": float(y.sum()),
+        "mae": mean_absolute_error(y, p),
+        "rmse": root_mean_squared_error(y, p),
+        "normalized_gini": normalized_gini(y, p),
+        "spearman": spearman(y, p),
+        "decile_mape": decile_mape(y, p, n_groups=n_groups),
+    }
+    if lower is not None:
+        out["interval_coverage"] = interval_coverage(y, lower, upper)
+    return out
+
+
+def _cumulative_at(values: np.ndarray, score: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """Expected sum of ``values`` over the top b rows by ``score``, for fractional b:
+    linear between whole rows, ties shared out evenly (see :func:`_expected_hits`)."""
+    hits = _expected_hits(values, score)
+    whole = np.clip(np.floor(bounds).astype(int), 0, len(values) - 1)
+    frac = bounds - whole
+    return hits[whole] + frac * (hits[np.minimum(whole + 1, len(values))] - hits[whole])
+
+
+def _average_ranks(x: np.ndarray) -> np.ndarray:
+    """1-based ranks, tied values sharing the mean of their ranks."""
+    values, inverse, counts = np.unique(x, return_inverse=True, return_counts=True)
+    first = np.r_[0, np.cumsum(counts)[:-1]]
+    return (first + (counts + 1) / 2.0)[inverse]
+
+
+def _finite(x, name: str) -> np.ndarray:
+    a = np.asarray(x, dtype=np.float64).ravel()
+    if a.size == 0:
+        raise ValueError(f"{name} is empty")
+    if not np.isfinite(a).all():
+        row = int(np.argmax(~np.isfinite(a)))
+        raise ValueError(f"{name} holds NaN or infinity at row {row}")
+    return a
+
+
+def _values(y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
+    y, p = _finite(y_true, "y_true"), _finite(y_pred, "y_pred")
+    if len(y) != len(p):
+        raise ValueError(f"y_pred has {len(p)} values but y_true has {len(y)}")
+    return y, p

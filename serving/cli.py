@@ -331,6 +331,28 @@ def features(
     console.print(f"wrote {rows:,} rows to warehouse table `features` (as_of = {day:%Y-%m-%d})")
 
 
+@app.command("train-clv")
+def train_clv_command(params: ParamsOpt = Path("params.yaml")) -> None:
+    """Train the CLV model on the out-of-time split, log it to MLflow, register `clv`.
+
+    Revenue over `labels.horizon_days`; cutoffs from `training`; registered as
+    `clv@challenger` only if the gates in `registry.gates.clv` pass.
+    """
+    from features.io.warehouse import connect
+    from training.train_clv import train_clv
+
+    p = _params(params)
+    with console.status("training clv (features per cutoff, BG/NBD + GG, LightGBM) ..."):
+        result = train_clv(connect(p.warehouse.url), p)
+    t = RichTable(title=f"clv: run {result.run_id}")
+    t.add_column("metric")
+    t.add_column("value", justify="right")
+    for name, value in sorted(result.metrics.items()):
+        t.add_row(name, f"{value:,.4f}")
+    console.print(t)
+    console.print(result.summary(), highlight=False)
+
+
 def print_feature_summary(summary) -> None:
     """Rows, columns, the features most often null, headline distributions, categories."""
     console.print(

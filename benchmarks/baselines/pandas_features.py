@@ -268,6 +268,31 @@ def subscription(frames, cutoff) -> pd.DataFrame:
     return out.reindex(pop.index)
 
 
+def purchases(frames, cutoff) -> pd.DataFrame:
+    """Purchase days (UTC calendar days with a sale): x, t_x, T, repeat and first spend."""
+    pop = population(frames, cutoff)
+    o = frames["orders"]
+    o = o.loc[(o.ts < cutoff) & _is_sale(o)].copy()
+    o["day"] = o.ts.dt.floor("D")
+    o["s"] = epoch_s(o.ts)
+    days = (
+        o.groupby([KEY, "day"], observed=True)
+        .agg(s=("s", "min"), spend=("revenue", "sum"))
+        .reset_index()
+        .sort_values([KEY, "day"])
+    )
+    by = days.groupby(KEY, observed=True)
+    out = pd.DataFrame(index=pop.index)
+    x = by.size() - 1
+    first = by.spend.first()
+    out["repeat_purchase_days"] = x.astype(float)
+    out["purchase_span_days"] = (by.s.max() - by.s.min()) / DAY
+    out["days_since_first_purchase"] = (_cutoff_s(cutoff) - by.s.min()) / DAY
+    out["repeat_spend_mean"] = ((by.spend.sum() - first) / x).where(x > 0)
+    out["first_purchase_spend"] = first.astype(float)
+    return out.reindex(pop.index)
+
+
 def build_features_pandas(
     frames: Mapping[str, pd.DataFrame], cutoff: dt.datetime, *, params: FeaturesParams
 ) -> pd.DataFrame:
@@ -288,6 +313,7 @@ def build_features_pandas(
         returns(frames, cutoff, window_days=params.returns_window_days),
         promo(frames, cutoff),
         subscription(frames, cutoff),
+        purchases(frames, cutoff),
     ]
     out = pd.concat(parts, axis=1)
     out.index = out.index.astype(object)

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from features.builders import engagement, paths, promo, returns, subscription, value
+from features.builders import engagement, paths, promo, purchases, returns, subscription, value
 from features.builders._common import KEY, as_cutoff, attach, population
 from features.config import FeaturesParams, Params
 from features.errors import JourneyError, unknown_name_message
@@ -89,6 +89,13 @@ FAMILIES: dict[str, Family] = {
             subscription.reasons,
             lambda p: {},
             subscription.CATEGORICAL,
+        ),
+        Family(
+            "purchases",
+            purchases.DESCRIPTION,
+            purchases.build_purchases,
+            purchases.reasons,
+            lambda p: {},
         ),
     )
 }

@@ -67,7 +67,7 @@ def test_other_params_cannot_mix_into_the_table(warehouse):
 def test_summary_counts_nulls_and_describes_headline_features(warehouse):
     write_features(warehouse, dt.date(2024, 7, 1), params=Params())
     s = summarize_features(warehouse, dt.date(2024, 7, 1))
-    assert (s.rows, s.columns) == (2, 80)
+    assert (s.rows, s.columns) == (2, 85)
     assert s.null_shares["interpurchase_days_std"] == 1.0
     assert s.null_shares["orders_lifetime"] == 0.0
     assert s.distributions.loc["orders_365d", "mean"] == 1.0

@@ -268,3 +268,134 @@ def fitted(training_frame):
     from models.size_recommender import SizeRecommender
 
     return SizeRecommender(random_state=0).fit(training_frame, training_frame["fit"])
+# ----------------------------------------------------------------- CLV (BG/NBD + Gamma-Gamma)
+
+BGNBD_TRUTH = {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5}  # time unit: weeks
+GG_TRUTH = {"p": 6.0, "q": 4.0, "gamma": 15.0}
+
+
+@dataclass(frozen=True)
+class PurchaseSample:
+    """Purchase summaries at a cutoff (days) and what each customer did over the horizon."""
+
+    X: pd.DataFrame
+    future_orders: np.ndarray
+    future_spend: np.ndarray
+    horizon_days: float
+
+
+def simulate_bgnbd(n: int, seed: int, *, horizon_weeks: float = 26.0) -> PurchaseSample:
+    """BG/NBD purchases and Gamma-Gamma spend from BGNBD_TRUTH and GG_TRUTH.
+
+    First purchases spread over the first 12 weeks; the cutoff is week 39 (as in the CDNOW
+    calibration period); the horizon follows it. Spend per purchase day ~ Gamma(p, nu).
+    """
+    rng = np.random.default_rng(seed)
+    t = BGNBD_TRUTH
+    lam = rng.gamma(t["r"], 1.0 / t["alpha"], n)
+    drop = rng.beta(t["a"], t["b"], n)
+    nu = rng.gamma(GG_TRUTH["q"], 1.0 / GG_TRUTH["gamma"], n)
+    first = rng.uniform(0.0, 12.0, n)
+    cutoff, end = 39.0, 39.0 + horizon_weeks
+    rows, future_orders, future_spend = [], np.zeros(n, int), np.zeros(n)
+    for i in range(n):
+        times, now = [], first[i]
+        while True:
+            now += rng.exponential(1.0 / lam[i]) if lam[i] > 0 else np.inf
+            if now >= end:
+                break
+            times.append(now)
+            if rng.random() < drop[i]:
+                break
+        times = np.array(times)
+        past, coming = times[times < cutoff], times[times >= cutoff]
+        x = len(past)
+        spend = rng.gamma(GG_TRUTH["p"], 1.0 / nu[i], x) if x else np.array([])
+        rows.append(
+            {
+                "repeat_purchase_days": float(x),
+                "purchase_span_days": 7.0 * (past.max() - first[i]) if x else 0.0,
+                "days_since_first_purchase": 7.0 * (cutoff - first[i]),
+                "repeat_spend_mean": spend.mean() if x else np.nan,
+            }
+        )
+        future_orders[i] = len(coming)
+        future_spend[i] = rng.gamma(GG_TRUTH["p"], 1.0 / nu[i], len(coming)).sum()
+    X = pd.DataFrame(rows, index=pd.Index([f"c{i}" for i in range(n)], name="customer_id"))
+    return PurchaseSample(X, future_orders, future_spend, 7.0 * horizon_weeks)
+
+
+@pytest.fixture(scope="session")
+def purchase_sample() -> PurchaseSample:
+    return simulate_bgnbd(6000, seed=17)
+
+
+@dataclass(frozen=True)
+class PurchasePanel:
+    """Purchase summaries stacked over cutoffs, revenue over each cutoff's horizon."""
+
+    X: pd.DataFrame
+    y: np.ndarray
+    cutoff: np.ndarray  # weeks
+
+
+def simulate_bgnbd_panel(
+    n: int, seed: int, *, cutoffs_weeks, horizon_weeks: float
+) -> PurchasePanel:
+    """BG/NBD purchase histories with Gamma-Gamma spend, summarised at each cutoff.
+
+    First purchases spread over weeks 0-12 (like the CDNOW cohort), so later cutoffs see
+    older customers. Columns as ``features.purchase_days.build_purchase_days`` (days) plus
+    ``recency_days`` and ``spend_lifetime``.
+    """
+    rng = np.random.default_rng(seed)
+    t = BGNBD_TRUTH
+    lam = rng.gamma(t["r"], 1.0 / t["alpha"], n)
+    drop = rng.beta(t["a"], t["b"], n)
+    nu = rng.gamma(GG_TRUTH["q"], 1.0 / GG_TRUTH["gamma"], n)
+    first = rng.uniform(0.0, 12.0, n)
+    end = max(cutoffs_weeks) + horizon_weeks
+    histories = []
+    for i in range(n):
+        times, now = [first[i]], first[i]
+        while True:  # dropout only after a repeat purchase, as in BG/NBD
+            now += rng.exponential(1.0 / lam[i])
+            if now >= end:
+                break
+            times.append(now)
+            if rng.random() < drop[i]:
+                break
+        times = np.array(times)
+        histories.append((times, rng.gamma(GG_TRUTH["p"], 1.0 / nu[i], len(times))))
+    frames, ys, cuts = [], [], []
+    for c in cutoffs_weeks:
+        rows, y = [], []
+        for times, spend in histories:
+            past = times < c
+            if not past.any():
+                continue
+            pt, ps = times[past], spend[past]
+            x = len(pt) - 1
+            rows.append(
+                {
+                    "repeat_purchase_days": float(x),
+                    "purchase_span_days": 7.0 * (pt.max() - pt.min()),
+                    "days_since_first_purchase": 7.0 * (c - pt.min()),
+                    "repeat_spend_mean": ps[1:].mean() if x else np.nan,
+                    "recency_days": 7.0 * (c - pt.max()),
+                    "spend_lifetime": ps.sum(),
+                }
+            )
+            window = (times >= c) & (times < c + horizon_weeks)
+            y.append(spend[window].sum())
+        frames.append(pd.DataFrame(rows))
+        ys.append(np.array(y))
+        cuts.append(np.full(len(rows), c))
+    X = pd.concat(frames, ignore_index=True)
+    return PurchasePanel(X, np.concatenate(ys), np.concatenate(cuts))
+
+
+@pytest.fixture(scope="session")
+def purchase_panel() -> PurchasePanel:
+    """Training cutoffs at weeks 13-26 (26-week labels close by week 52), scored at 52."""
+    return simulate_bgnbd_panel(3000, seed=23, cutoffs_weeks=[13, 17, 21, 26, 52], horizon_weeks=26)

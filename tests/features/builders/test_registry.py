@@ -66,5 +66,13 @@ def test_unknown_family_is_named_with_the_valid_ones(tables):
 
 
 def test_families_are_the_documented_six():
-    assert list(FAMILIES) == ["value", "engagement", "paths", "returns", "promo", "subscription"]
+    assert list(FAMILIES) == [
+        "value",
+        "engagement",
+        "paths",
+        "returns",
+        "promo",
+        "subscription",
+        "purchases",
+    ]
     assert all(f.description for f in FAMILIES.values())
