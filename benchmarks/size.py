@@ -220,7 +220,9 @@ def main() -> None:
     with timed(stages, "fit_s"):
         model.fit(train, train["fit"])
     with timed(stages, "fit_1lv_s"):
-        baseline = OneLatentSizeBaseline(l2=p.size.baseline_1lv_l2).fit(train, train["fit"])
+        baseline = OneLatentSizeBaseline(
+            l2=p.size.baseline_1lv_l2, max_iter=p.size.baseline_1lv_max_iter
+        ).fit(train, train["fit"])
     auc = average_ovr_auc(test["fit"], model.predict_fit_proba(test))
     auc_1lv = average_ovr_auc(test["fit"], baseline.predict_fit_proba(test))
     plain = model.recommend(test.drop(columns="size"))

@@ -99,7 +99,9 @@ def train_size(con: BaseBackend, params: Params) -> TrainResult:
     )  # fmt: skip
     train = data.train.frame
     model = make_size_recommender(params.size, params.project.seed).fit(train, train["fit"])
-    baseline = OneLatentSizeBaseline(l2=params.size.baseline_1lv_l2).fit(train, train["fit"])
+    baseline = OneLatentSizeBaseline(
+        l2=params.size.baseline_1lv_l2, max_iter=params.size.baseline_1lv_max_iter
+    ).fit(train, train["fit"])
     metrics, proba = evaluate_size(model, baseline, data.test)
     metrics |= {"train_lines": float(len(train)), "test_lines": float(len(data.test))}
     configure(params)
