@@ -41,21 +41,23 @@ def run_nightly(
     params: Params,
     until: dt.date | None = None,
     wait_seconds: float = 0.0,
-    on_date: Callable[[dt.date, int, int], None] | None = None,
-    progress: Callable[[str], None] | None = None,
+    score: Callable[[dt.date, bool], ScoreResult] | None = None,
+    on_plan: Callable[[NightlyResult], None] | None = None,
 ) -> NightlyResult:
     """Score each missed date in order, under the lock; stop at the first failure.
 
-    A failure leaves the dates before it scored and recorded, so the next night resumes
-    at the failed date.
+    ``score(day, is_last)`` scores one date (default :func:`score_date`); the CLI passes one
+    that shows progress and writes the risk list for the last date. A failure leaves the
+    dates before it scored and recorded, so the next run resumes at the failed date.
     """
     until = until or default_as_of()
+    one = score or (lambda day, _last: score_date(con, day, params=params))
     with scoring_lock(params.path(params.serving.lock_path), wait_seconds=wait_seconds):
         abandoned = manifest.abandon_running(con)
         dates = missed_dates(manifest.last_succeeded(con), until)
         result = NightlyResult(dates=dates, abandoned=abandoned)
+        if on_plan is not None:
+            on_plan(result)
         for i, day in enumerate(dates):
-            if on_date is not None:
-                on_date(day, i, len(dates))
-            result.results.append(score_date(con, day, params=params, progress=progress))
+            result.results.append(one(day, i == len(dates) - 1))
     return result

@@ -68,10 +68,6 @@ class ScoringError(JourneyError):
     """A scoring run failed; the message says where and why, and nothing was written."""
 
 
-class DriftFlagged(JourneyError):
-    """The run succeeded and wrote everything, but drift was flagged (``fail_on_drift``)."""
-
-
 @dataclass
 class ScoreResult:
     run: RunRecord
@@ -186,9 +182,8 @@ def score_date(
     """Score every active customer as of ``as_of`` and replace that date's predictions.
 
     Idempotent (re-scoring a date replaces its rows) and atomic (predictions, drift and the
-    run's success commit together). Raises after marking the run failed; raises
-    :class:`DriftFlagged` after a successful write when drift is flagged and
-    ``serving.drift.fail_on_drift`` is set.
+    run's success commit together). Raises after marking the run failed. Drift never fails
+    the run: it is flagged in the manifest (the CLI exits non-zero if configured).
     """
     target = target or open_target(
         params.serving.writeback_url, warehouse_url=params.warehouse.url, warehouse=con
@@ -250,9 +245,4 @@ def score_date(
             except Exception:  # the original error matters more
                 pass
         raise
-    if run.drift_flagged and params.serving.drift.fail_on_drift:
-        raise DriftFlagged(
-            f"scored {as_of:%Y-%m-%d} and wrote {run.rows_out:,} rows, but drift is flagged: "
-            + "; ".join(w for w in run.warnings if w.startswith("drift: PSI"))
-        )
     return ScoreResult(run=run, target=redact(target.url), predictions=rows)
