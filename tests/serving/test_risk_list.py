@@ -20,13 +20,27 @@ CURVE = json.dumps([1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.45, 0.4, 0.35, 0.3, 0.25, 0.
 
 def prediction(cid, p, clv, tier, feature, action, **extra):
     return {
-        "customer_id": cid, "as_of": AS_OF, "p_churn": p, "risk_tier": tier,
-        "p_churn_30d": p / 3, "p_churn_60d": p / 2, "p_churn_90d": p,
-        "median_days_to_churn": 40.0, "clv": clv, "clv_p10": clv, "clv_p90": clv,
+        "customer_id": cid,
+        "as_of": AS_OF,
+        "p_churn": p,
+        "risk_tier": tier,
+        "p_churn_30d": p / 3,
+        "p_churn_60d": p / 2,
+        "p_churn_90d": p,
+        "median_days_to_churn": 40.0,
+        "clv": clv,
+        "clv_p10": clv,
+        "clv_p90": clv,
         "value_at_risk": None if clv is None else p * clv,
-        "reason_1": f"reason for {cid}", "reason_2": None, "reason_3": None,
-        "reason_1_feature": feature, "reason_2_feature": None, "reason_3_feature": None,
-        "recommended_action": action, "recommended_size": "34C", "survival_curve": CURVE,
+        "reason_1": f"reason for {cid}",
+        "reason_2": None,
+        "reason_3": None,
+        "reason_1_feature": feature,
+        "reason_2_feature": None,
+        "reason_3_feature": None,
+        "recommended_action": action,
+        "recommended_size": "34C",
+        "survival_curve": CURVE,
         **extra,
     }
 
@@ -36,8 +50,9 @@ PREDICTIONS = pd.DataFrame(
         prediction("a", 0.2, 100.0, "low", "recency_days", "win-back offer"),
         prediction("b", 0.9, 50.0, "high", "fit_returns_90d", "fit consultation"),
         prediction("c", 0.5, None, "medium", "recency_days", "win-back offer"),
-        prediction(XSS, 0.7, 10.0, "high", "fit_returns_90d", "=HYPERLINK(\"http://x\")",
-                   reason_1=XSS),
+        prediction(
+            XSS, 0.7, 10.0, "high", "fit_returns_90d", '=HYPERLINK("http://x")', reason_1=XSS
+        ),
     ]
 )
 
@@ -55,7 +70,7 @@ def test_customer_columns_join_and_csv_guards_formulas(tmp_path):
     assert list(ranked.columns[:3]) == ["rank", "customer_id", "segment"]
     path = write_csv(ranked, tmp_path / "list.csv")
     back = pd.read_csv(path, dtype=str, keep_default_na=False)
-    assert back.loc[2, "recommended_action"] == "'=HYPERLINK(\"http://x\")"
+    assert back.loc[2, "recommended_action"] == '\'=HYPERLINK("http://x")'
     assert back.loc[0, "segment"] == "core" and back.loc[3, "segment"] == ""
     assert "survival_curve" not in back.columns and "reason_1_feature" not in back.columns
 
