@@ -279,3 +279,72 @@ def serving_env(tmp_path, registry):
     )
     params = load_params(tmp_path / "params.yaml", env={})
     return params, url
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A throwaway PostgreSQL server on loopback (Debian's binaries), stopped after the session.
+
+    As root, the server runs as the ``postgres`` user (PostgreSQL refuses to run as root).
+    Skips, saying why, when the binaries are absent.
+    """
+    import glob
+    import os
+    import shutil
+    import subprocess
+    import tempfile
+
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if not found:
+        pytest.skip(
+            "PostgreSQL binaries not found (/usr/lib/postgresql/*/bin; apt-get install postgresql)"
+        )
+    bindir = Path(found[-1]).parent
+    pytest.importorskip("psycopg", reason="the postgres extra (psycopg) is not installed")
+    base = Path(tempfile.mkdtemp(prefix="journey-pg-"))
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        shutil.chown(base, "postgres", "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    port = _free_port()
+
+    def run(*args: str) -> None:
+        subprocess.run([*as_user, *args], check=True, capture_output=True, timeout=120)
+
+    run(
+        str(bindir / "initdb"),
+        "-D",
+        str(base / "data"),
+        "-A",
+        "trust",
+        "-U",
+        "postgres",
+        "--no-sync",
+        "-E",
+        "UTF8",
+    )
+    opts = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off"
+    run(
+        str(bindir / "pg_ctl"),
+        "-D",
+        str(base / "data"),
+        "-o",
+        opts,
+        "-l",
+        str(base / "log"),
+        "-w",
+        "start",
+    )
+    try:
+        yield f"postgres://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        run(str(bindir / "pg_ctl"), "-D", str(base / "data"), "-m", "immediate", "stop")
+        shutil.rmtree(base, ignore_errors=True)
