@@ -149,6 +149,9 @@ def assemble_predictions(
     for role in MODEL_ROLES:
         out[f"{role}_model"] = models[role]
     out["run_id"] = run_id
+    for col in PREDICTIONS_SCHEMA.names:
+        if col not in out.columns:  # a role's column the caller did not score
+            out[col] = None
     if n == 0:
         return PREDICTIONS_SCHEMA.empty_table()
     return pa.Table.from_pandas(
