@@ -591,18 +591,20 @@ class DriftParams(Section):
     fail_on_drift: bool = False
 
 
+class ServedModels(Section):
+    """The registered name behind each model role."""
+
+    churn: str = "churn"
+    churn_survival: str = "churn_survival"
+    clv: str = "clv"
+    size: str = "size"
+
+
 class ServingParams(Section):
     """The nightly scorer, write-back and the churn-risk list (see serving/)."""
 
     # Registered model names, read as models:/<name>@<alias>.
-    models: dict[Literal["churn", "churn_survival", "clv", "size"], str] = Field(
-        default_factory=lambda: {
-            "churn": "churn",
-            "churn_survival": "churn_survival",
-            "clv": "clv",
-            "size": "size",
-        }
-    )
+    models: ServedModels = ServedModels()
     alias: str = "champion"
     # Where predictions go: null = the warehouse; else any Ibis URL, or parquet:///folder
     # (one as_of=YYYY-MM-DD partition per date). JOURNEY_WRITEBACK overrides it.

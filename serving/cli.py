@@ -215,6 +215,7 @@ def report(
 
     p = _params(params)
     name = kind.value
+    steps: tuple[str, ...]
     if kind is ReportKind.drift:
         from serving.reports.drift import STEPS as DRIFT_STEPS
 

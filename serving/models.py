@@ -76,7 +76,7 @@ def resolve_champions(params: Params) -> dict[str, Champion]:
     client = MlflowClient()
     out: dict[str, Champion] = {}
     for role in MODEL_ROLES:
-        name = params.serving.models[role]
+        name = getattr(params.serving.models, role)
         try:
             mv = client.get_model_version_by_alias(name, alias)
         except MlflowException as err:

@@ -152,9 +152,9 @@ def render_risk_page(
         "rows": records,
         "history": hist,
     }
-    tiers = sorted({r["risk_tier"] for r in records if r.get("risk_tier")})
-    reasons = sorted({r[c] for r in records for c in REASON_FEATURES if r.get(c)})
-    actions = sorted({r["recommended_action"] for r in records if r.get("recommended_action")})
+    tiers = sorted({str(r["risk_tier"]) for r in records if r.get("risk_tier")})
+    reasons = sorted({str(r[c]) for r in records for c in REASON_FEATURES if r.get(c)})
+    actions = sorted({str(r["recommended_action"]) for r in records if r.get("recommended_action")})
     digest = base64.b64encode(hashlib.sha256(SCRIPT.encode()).digest()).decode()
     total = len(ranked)
     at_risk = float(ranked.value_at_risk.fillna(0).sum()) if total else 0.0

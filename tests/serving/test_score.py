@@ -86,7 +86,11 @@ def test_a_model_trained_on_other_features_is_refused(serving_env):
     bad = params.model_copy(
         update={
             "serving": params.serving.model_copy(
-                update={"models": {**params.serving.models, "churn": "churn_other_features"}}
+                update={
+                    "models": params.serving.models.model_copy(
+                        update={"churn": "churn_other_features"}
+                    )
+                }
             )
         }
     )
@@ -105,7 +109,9 @@ def test_a_missing_alias_is_refused(serving_env):
     bad = params.model_copy(
         update={
             "serving": params.serving.model_copy(
-                update={"models": {**params.serving.models, "churn": "churn_unpromoted"}}
+                update={
+                    "models": params.serving.models.model_copy(update={"churn": "churn_unpromoted"})
+                }
             )
         }
     )
