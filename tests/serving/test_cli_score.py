@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
+from features.errors import JourneyError
 from features.io.warehouse import connect
 from serving import manifest
 from serving.cli import app
+from serving.risk_list import customer_columns
 
 ENV = {"COLUMNS": "200"}
 
@@ -58,3 +61,20 @@ def test_report_drift_plots_the_history(serving_env):
     page = out.read_text()
     assert "PSI over time" in page and "data:image/png;base64," in page
     assert "PSI above 0.2: " in page
+
+
+def test_contact_columns_appear_only_when_configured(serving_env):
+    params, url = serving_env
+    con = connect(url)
+    default = customer_columns(con, params)
+    assert list(default.columns) == ["customer_id", "segment"]
+    with_email = params.model_copy(
+        update={"serving": params.serving.model_copy(update={"contact_columns": ["email"]})}
+    )
+    got = customer_columns(con, with_email).set_index("customer_id")
+    assert got.loc["a", "email"] == "a@x.test"
+    typo = params.model_copy(
+        update={"serving": params.serving.model_copy(update={"contact_columns": ["emial"]})}
+    )
+    with pytest.raises(JourneyError, match="Did you mean 'email'"):
+        customer_columns(con, typo)
