@@ -147,12 +147,23 @@ def example_input(columns: list[str]) -> pd.DataFrame:
 
 
 def register_model(
-    name: str, model, columns: list[str], *, alias: str = "champion", reference: dict | None = None
+    name: str,
+    model,
+    columns: list[str],
+    *,
+    alias: str = "champion",
+    reference: dict | None = None,
+    text_columns: tuple[str, ...] = (),
 ) -> str:
-    """Log ``model`` with a signature over ``columns``, register it and set ``alias``."""
+    """Log ``model`` with a signature over ``columns``, register it and set ``alias``.
+
+    ``text_columns`` are logged as strings, to make a signature whose types do not match.
+    """
     from training.tracking import pip_requirements
 
     x = example_input(columns)
+    for c in text_columns:
+        x[c] = ["1", "40", "7"]
     with mlflow.start_run() as run:
         info = mlflow.pyfunc.log_model(
             name="model",
@@ -198,6 +209,8 @@ def registry(tmp_path_factory) -> Path:
         register_model(name, model, columns, reference=ref)
     # A churn model trained on a feature the builders do not make.
     register_model("churn_other_features", ChurnRule(), [*CHURN_INPUTS, "loyalty_points"])
+    # A churn model that was trained on recency_days as text.
+    register_model("churn_text_recency", ChurnRule(), CHURN_INPUTS, text_columns=("recency_days",))
     # A churn model with a challenger but no champion.
     register_model("churn_unpromoted", ChurnRule(), CHURN_INPUTS, alias="challenger")
     return root

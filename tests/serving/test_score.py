@@ -150,3 +150,16 @@ def test_parquet_target_replaces_only_its_partition(serving_env, tmp_path):
     assert "predictions" not in con.list_tables()  # nothing went to the warehouse
     assert manifest.runs(con).target.iloc[0] == f"parquet://{folder}"
     del target
+
+
+def test_a_model_whose_signature_types_differ_is_refused(serving_env):
+    params, url = serving_env
+    models = params.serving.models.model_copy(update={"churn": "churn_text_recency"})
+    bad = params.model_copy(
+        update={"serving": params.serving.model_copy(update={"models": models})}
+    )
+    con = connect(url)
+    with pytest.raises(ModelError, match=r"churn_text_recency/1 \(churn\) refused the features"):
+        score_date(con, AS_OF, params=bad)
+    assert "predictions" not in con.list_tables()
+    assert manifest.runs(con).status.tolist() == ["failed"]
