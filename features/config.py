@@ -35,6 +35,7 @@ from features.errors import ConfigError, unknown_name_message
 
 WAREHOUSE_ENV = "JOURNEY_WAREHOUSE"
 TRACKING_ENV = "MLFLOW_TRACKING_URI"
+WRITEBACK_ENV = "JOURNEY_WRITEBACK"
 
 
 class Section(BaseModel):
@@ -621,6 +622,69 @@ class ClvParams(Section):
     # Seasonality: a labelled snapshot this many days before the test cutoff is added to
     # training, and the dynamics model's bias there scales the level (null: off).
     season_days: int | None = Field(365, gt=0)
+class ActionRule(Section):
+    """A recommended action and the reason features (``reason_k_feature``) that call for it."""
+
+    action: str = Field(min_length=1)
+    features: list[str] = Field(min_length=1)
+
+
+class DriftParams(Section):
+    """Drift against the churn champion's training data (``reference/feature_quantiles.json``)."""
+
+    psi_threshold: float = Field(0.2, gt=0)
+    # Features whose PSI above the threshold flags the run (a warning in the manifest).
+    key_features: list[str] = Field(default_factory=list)
+    # Exit non-zero (after writing everything) when a key feature or the score drifts.
+    fail_on_drift: bool = False
+
+
+class ServedModels(Section):
+    """The registered name behind each model role."""
+
+    churn: str = "churn"
+    churn_survival: str = "churn_survival"
+    clv: str = "clv"
+    size: str = "size"
+
+
+class ServingParams(Section):
+    """The nightly scorer, write-back and the churn-risk list (see serving/)."""
+
+    # Registered model names, read as models:/<name>@<alias>.
+    models: ServedModels = ServedModels()
+    alias: str = "champion"
+    # Where predictions go: null = the warehouse; else any Ibis URL, or parquet:///folder
+    # (one as_of=YYYY-MM-DD partition per date). JOURNEY_WRITEBACK overrides it.
+    writeback_url: str | None = None
+    batch_rows: int = Field(250_000, gt=0)
+    # Active = signed up, and signed up, ordered or visited within this many days (null: all).
+    active_within_days: int | None = Field(365, gt=0)
+    size_category: str = "bra"
+    # Risk tier = the first tier whose lower bound p_churn reaches (checked highest first).
+    tiers: dict[str, float] = Field(
+        default_factory=lambda: {"high": 0.6, "medium": 0.3, "low": 0.0}
+    )
+    # The first of a customer's reasons (in order) that a rule lists decides the action.
+    actions: list[ActionRule] = Field(default_factory=list)
+    default_action: str = "no action: regular lifecycle messages"
+    # customers columns shown in the risk list besides customer_id (PII: only when listed).
+    contact_columns: list[str] = Field(default_factory=list)
+    segment_column: str | None = "segment"
+    risk_list_dir: str = "out/risk_list"
+    html_rows: int = Field(2000, gt=0)  # the page shows the top rows by value at risk
+    history_runs: int = Field(30, gt=0)  # past scores per customer in the detail panel
+    lock_path: str = "out/journey-score.lock"
+    drift: DriftParams = DriftParams()
+
+    @field_validator("tiers")
+    @classmethod
+    def _tiers(cls, v: dict[str, float]) -> dict[str, float]:
+        if not v or any(not 0 <= b <= 1 for b in v.values()):
+            raise ValueError("tiers need at least one lower bound, each in [0, 1]")
+        if min(v.values()) != 0:
+            raise ValueError("the lowest tier must start at 0 so every customer gets a tier")
+        return dict(sorted(v.items(), key=lambda kv: -kv[1]))
 
 
 class Params(Section):
@@ -640,6 +704,7 @@ class Params(Section):
     training: TrainingParams = TrainingParams()
     size: SizeParams = SizeParams()
     clv: ClvParams = ClvParams()
+    serving: ServingParams = ServingParams()
 
     @field_validator("root")
     @classmethod
@@ -718,6 +783,7 @@ def parse_params(
         raise ConfigError(_explain(err, Path(source))) from None
     warehouse = env.get(WAREHOUSE_ENV) or params.warehouse.url
     tracking = env.get(TRACKING_ENV) or params.mlflow.tracking_uri
+    writeback = env.get(WRITEBACK_ENV) or params.serving.writeback_url
     return params.model_copy(
         update={
             "warehouse": params.warehouse.model_copy(
@@ -727,6 +793,13 @@ def parse_params(
                 update={
                     "tracking_uri": resolve_url(tracking, params.root),
                     "artifact_location": str(params.path(params.mlflow.artifact_location)),
+                }
+            ),
+            "serving": params.serving.model_copy(
+                update={
+                    "writeback_url": None
+                    if writeback is None
+                    else resolve_url(writeback, params.root)
                 }
             ),
         }

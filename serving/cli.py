@@ -188,11 +188,15 @@ def validate(params: ParamsOpt = Path("params.yaml")) -> None:
 class ReportKind(StrEnum):
     journeys = "journeys"
     kpis = "kpis"
+    drift = "drift"
 
 
 @app.command()
 def report(
-    kind: Annotated[ReportKind, typer.Argument(help="journeys (page paths) or kpis (orders).")],
+    kind: Annotated[
+        ReportKind,
+        typer.Argument(help="journeys (page paths), kpis (orders) or drift (scoring runs)."),
+    ],
     params: ParamsOpt = Path("params.yaml"),
     out: Annotated[
         Path | None,
@@ -211,7 +215,13 @@ def report(
 
     p = _params(params)
     name = kind.value
-    steps = STEPS[name]
+    steps: tuple[str, ...]
+    if kind is ReportKind.drift:
+        from serving.reports.drift import STEPS as DRIFT_STEPS
+
+        steps = DRIFT_STEPS
+    else:
+        steps = STEPS[name]
     with Progress(console=console, transient=True) as bar:
         task = bar.add_task(f"{name} report", total=len(steps) + 1)
         done = iter(range(len(steps)))
@@ -220,7 +230,13 @@ def report(
             bar.update(task, completed=next(done), description=f"{name}: {step}")
 
         con = connect(p.warehouse.url, read_only=True)
-        built = build_report(name, canonical_tables(con), p, progress=tick)
+        if kind is ReportKind.drift:
+            from serving.drift import drift_history
+            from serving.reports.drift import build_drift_report
+
+            built = build_drift_report(drift_history(con), p.serving.drift, progress=tick)
+        else:
+            built = build_report(name, canonical_tables(con), p, progress=tick)
         bar.update(task, completed=len(steps), description=f"{name}: rendering")
         path = write_page(
             built.to_html(generated_at=_now()),
@@ -434,6 +450,170 @@ def recommend_size(
     for name, value in row.items():
         t.add_row(str(name), f"{value:.3f}" if isinstance(value, float) else str(value))
     console.print(t)
+AsOfOpt = Annotated[
+    dt.datetime | None,
+    typer.Option(
+        "--as-of",
+        formats=["%Y-%m-%d"],
+        help="Score date: features use events before its midnight (UTC) [default: yesterday].",
+    ),
+]
+WaitOpt = Annotated[
+    float,
+    typer.Option(
+        "--wait", min=0, help="Seconds to wait for another scoring run's lock (0: exit at once)."
+    ),
+]
+
+
+def print_score_result(result, files=None) -> None:
+    """One run's rows, models, stage timings and warnings, and the top of the risk list."""
+    run = result.run
+    console.print(
+        f"[bold]scored {run.as_of:%Y-%m-%d}[/bold]: {run.rows_scored:,} active of "
+        f"{run.rows_in:,} customers -> {run.rows_out:,} rows in {result.target} (run {run.run_id})",
+        highlight=False,
+    )
+    console.print(
+        "models: " + ", ".join(f"{k} {v}" for k, v in run.models.items()), highlight=False
+    )
+    console.print(
+        "stages (s): " + ", ".join(f"{k} {v:.2f}" for k, v in run.stage_seconds.items()),
+        highlight=False,
+    )
+    for w in run.warnings:
+        console.print(f"[yellow]warning:[/yellow] {w}", highlight=False)
+    if files is None:
+        return
+    import pandas as pd
+
+    top = pd.read_csv(files.csv, nrows=10, dtype={"customer_id": str})
+    t = RichTable(title=f"top of the risk list ({files.rows:,} customers)")
+    for col in (
+        "rank",
+        "customer_id",
+        "risk_tier",
+        "p_churn",
+        "value_at_risk",
+        "reason_1",
+        "recommended_action",
+    ):
+        t.add_column(
+            col.replace("_", " "),
+            justify="right" if col in ("rank", "p_churn", "value_at_risk") else "left",
+        )
+    for r in top.itertuples(index=False):
+        t.add_row(
+            str(r.rank),
+            str(r.customer_id),
+            str(r.risk_tier),
+            f"{r.p_churn:.1%}",
+            "" if pd.isna(r.value_at_risk) else f"{r.value_at_risk:,.0f}",
+            "" if pd.isna(r.reason_1) else str(r.reason_1),
+            str(r.recommended_action),
+        )
+    console.print(t)
+    console.print(f"risk list: {files.csv}\n           {files.html}", highlight=False)
+
+
+def _score_one(con, day, p, *, write_list: bool = True):
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from serving.risk_list import write_risk_list
+    from serving.score import STAGES, score_date
+    from serving.writeback import open_target
+
+    target = open_target(p.serving.writeback_url, warehouse_url=p.warehouse.url, warehouse=con)
+    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task(f"score {day:%Y-%m-%d}", total=len(STAGES) + 1)
+
+        def tick(stage: str) -> None:
+            bar.update(task, completed=STAGES.index(stage), description=f"{day:%Y-%m-%d}: {stage}")
+
+        result = score_date(con, day, params=p, target=target, progress=tick)
+        files = None
+        if write_list:
+            bar.update(task, completed=len(STAGES), description=f"{day:%Y-%m-%d}: risk list")
+            files = write_risk_list(con, target, day, params=p, generated_at=_now())
+    return result, files
+
+
+@app.command()
+def score(
+    as_of: AsOfOpt = None,
+    params: ParamsOpt = Path("params.yaml"),
+    wait: WaitOpt = 0.0,
+) -> None:
+    """Score every active customer as of a date and write predictions and the risk list.
+
+    Loads models:/<name>@champion for churn, churn_survival, clv and size, replaces that
+    date's rows in `predictions` in one transaction, records the run in `scoring_runs`
+    and drift in `drift`, then writes the risk list (CSV and HTML).
+    """
+    from features.io.warehouse import connect
+    from serving.lock import scoring_lock
+    from serving.score import default_as_of
+
+    p = _params(params)
+    day = as_of.date() if as_of else default_as_of()
+    con = connect(p.warehouse.url)
+    with scoring_lock(p.path(p.serving.lock_path), wait_seconds=wait):
+        result, files = _score_one(con, day, p)
+    print_score_result(result, files)
+    if result.run.drift_flagged and p.serving.drift.fail_on_drift:
+        console.print("[red]drift flagged[/red] (serving.drift.fail_on_drift): exit 1")
+        raise typer.Exit(1)
+
+
+@app.command()
+def nightly(
+    until: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            "--until", formats=["%Y-%m-%d"], help="Last date to score [default: yesterday]."
+        ),
+    ] = None,
+    params: ParamsOpt = Path("params.yaml"),
+    wait: WaitOpt = 0.0,
+) -> None:
+    """Score every date missed since the last successful run, in order (cron-safe).
+
+    Holds a file lock for the whole catch-up: a second run exits with a message (or waits
+    with --wait). Stops at the first failing date; the next run resumes there.
+    """
+    from features.io.warehouse import connect
+    from serving.nightly import run_nightly
+
+    p = _params(params)
+    con = connect(p.warehouse.url)
+
+    def plan(result) -> None:
+        if result.abandoned:
+            console.print(f"marked {len(result.abandoned)} interrupted run(s) failed")
+        if not result.dates:
+            console.print("nothing to score: every date up to the last is scored")
+            return
+        first, last = result.dates[0], result.dates[-1]
+        console.print(f"scoring {len(result.dates)} date(s): {first:%Y-%m-%d} .. {last:%Y-%m-%d}")
+
+    def one(day: dt.date, is_last: bool):
+        console.rule(f"{day:%Y-%m-%d}")
+        result, files = _score_one(con, day, p, write_list=is_last)
+        print_score_result(result, files)
+        return result
+
+    done = run_nightly(
+        con,
+        params=p,
+        until=until.date() if until else None,
+        wait_seconds=wait,
+        score=one,
+        on_plan=plan,
+    )
+    if any(r.run.drift_flagged for r in done.results) and p.serving.drift.fail_on_drift:
+        console.print("[red]drift flagged[/red] (serving.drift.fail_on_drift): exit 1")
+        raise typer.Exit(1)
 
 
 def main() -> None:

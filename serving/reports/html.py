@@ -5,6 +5,9 @@ URIs, and a Content-Security-Policy forbids every other source. Jinja2 autoescap
 for every template, so any string taken from data (a page name, a plan, a customer id)
 is shown as text, never interpreted as markup.
 
+Pages that need a script (the churn-risk list) override ``{% block csp %}`` to allow
+exactly their own inline script by its hash, and add styles in ``{% block head %}``.
+
 Other pages (the churn-risk list, for one) reuse the base: either pass
 :class:`Section` objects to :func:`render_page`, or register a template that starts with
 ``{% extends "base.html" %}`` and fills ``{% block content %}`` through
@@ -29,7 +32,7 @@ _BASE = """<!DOCTYPE html>
 <head>
 <meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy"
-      content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
+      content="{% block csp %}default-src 'none'; img-src data:; style-src 'unsafe-inline'{% endblock %}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{ title }}</title>
 <style>
@@ -59,6 +62,7 @@ th, td { padding: .25rem .6rem; border-bottom: 1px solid #e3e6ea; text-align: le
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 th { background: #f0f3f7; }
 </style>
+{% block head %}{% endblock %}
 </head>
 <body>
 <header>
