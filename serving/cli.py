@@ -355,6 +355,137 @@ def print_feature_summary(summary) -> None:
         console.print(f"  {name}: {top}")
 
 
+train_app = typer.Typer(
+    help="Train a model, log it to MLflow and register it if it passes its gates."
+)
+app.add_typer(train_app, name="train")
+tune_app = typer.Typer(help="Search a model's hyperparameters with Optuna, tracked in MLflow.")
+app.add_typer(tune_app, name="tune")
+
+
+def print_train_result(result, *, keys: tuple[str, ...] = ()) -> None:
+    """The run id, the chosen metrics (all when ``keys`` is empty) and the registration."""
+    t = RichTable(title=f"{result.name}: run {result.run_id}")
+    t.add_column("metric")
+    t.add_column("value", justify="right")
+    for k, v in result.metrics.items():
+        if not keys or k in keys:
+            t.add_row(k, f"{v:,.4f}")
+    console.print(t)
+    for name, version in result.versions.items():
+        verdict = (
+            f"[green]registered {name} v{version} as @challenger[/green]"
+            if version
+            else f"[yellow]{name} not registered: the gates in params.yaml refused it[/yellow]"
+        )
+        console.print(verdict)
+    console.print(result.summary(), highlight=False)
+
+
+CHURN_HEADLINE = (
+    "roc_auc",
+    "baseline_roc_auc",
+    "roc_auc_vs_baseline",
+    "pr_auc",
+    "brier",
+    "baseline_brier",
+    "log_loss",
+    "lift_top5pct",
+    "lift_top10pct",
+    "capture_top10pct",
+    "expected_profit_top5pct",
+    "expected_profit_top10pct",
+    "survival_concordance",
+    "survival_integrated_brier",
+    "survival_auc_30d",
+    "survival_auc_60d",
+    "survival_auc_90d",
+    "n_train_rows",
+    "n_test_rows",
+)
+
+
+@train_app.command("churn")
+def train_churn_command(params: ParamsOpt = Path("params.yaml")) -> None:
+    """Churn classifier + survival model: out-of-time split, MLflow run, gated registration
+    of `churn` and `churn_survival` as @challenger."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from features.io.warehouse import connect
+    from training.train_churn import STEPS, train_churn
+
+    p = _params(params)
+    con = connect(p.warehouse.url, read_only=True)
+    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("train churn", total=len(STEPS))
+
+        def step(name: str) -> None:
+            progress.update(task, completed=STEPS.index(name), description=f"churn: {name}")
+
+        result = train_churn(con, p, on_step=step)
+        progress.update(task, completed=len(STEPS))
+    print_train_result(result, keys=CHURN_HEADLINE)
+
+
+@app.command()
+def promote(
+    name: Annotated[str, typer.Argument(help="Registered model name, e.g. churn.")],
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Move @champion to @challenger if it beats the champion on the same test window."""
+    from features.io.warehouse import connect
+    from training.promote import promote_model
+
+    p = _params(params)
+    con = connect(p.warehouse.url, read_only=True)
+    with console.status(f"scoring {name}@challenger and {name}@champion on the test window"):
+        decision = promote_model(name, con, p)
+    colour = "green" if decision.promoted else "yellow"
+    console.print(f"[{colour}]{decision.describe()}[/{colour}]", highlight=False)
+
+
+@tune_app.command("churn")
+def tune_churn_command(
+    trials: Annotated[
+        int | None, typer.Option("--trials", min=1, help="Trials [default: churn.tune.n_trials].")
+    ] = None,
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", min=1, help="Stop after this many seconds.")
+    ] = None,
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Optuna (seeded TPE, median pruning) over the churn booster; best params printed and
+    logged as best_params.yaml on the parent MLflow run."""
+    import yaml
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from features.io.warehouse import connect
+    from training.tune import tune_churn
+
+    p = _params(params)
+    n = trials or p.churn.tune.n_trials
+    con = connect(p.warehouse.url, read_only=True)
+    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("tune churn: building fold snapshots", total=n)
+        best: list[float] = []
+
+        def on_trial(trial) -> None:
+            if trial.value is not None and trial.state.name == "COMPLETE":
+                best.append(trial.value)
+            progress.update(
+                task,
+                advance=1,
+                description=f"tune churn: trial {trial.number} {trial.state.name.lower()}",
+            )
+
+        result = tune_churn(con, p, n_trials=n, timeout_seconds=timeout, on_trial=on_trial)
+    console.print(result.summary(), highlight=False)
+    console.print("[bold]best params[/bold] (paste under churn.classifier in params.yaml):")
+    console.print(yaml.safe_dump(result.best_params, sort_keys=False), highlight=False)
+
+
 def main() -> None:
     """Entry point: run the app and print actionable errors without a traceback."""
     try:
