@@ -608,7 +608,7 @@ class ChurnSurvivalParams(Section):
     """The lifelines survival model registered as ``churn_survival``."""
 
     # best: the better of cox and weibull by concordance on the test window.
-    model: Literal["best", "cox", "weibull"] = "best"
+    model: Literal["best", "cox", "weibull"] = "weibull"
     penalizer: float = Field(0.1, ge=0)
     l1_ratio: float = Field(0.0, ge=0, le=1)
     # Feature columns the survival models use; null: every feature column.

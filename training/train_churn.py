@@ -15,6 +15,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 from mlflow.models import infer_signature
+from mlflow.types import ColSpec, Schema
 
 from features.builders import feature_reasons
 from features.config import Params
@@ -142,6 +143,11 @@ def log_and_register(
     example = as_served(model_input.head(EXAMPLE_ROWS)).reset_index(drop=True)
     sample = as_served(model_input.head(200)).reset_index(drop=True)
     signature = infer_signature(sample, wrapper.predict(None, sample), params=predict_params)
+    # Inference marks columns holding nulls optional; every input column is required, so
+    # a feature table missing one fails MLflow's schema enforcement by name.
+    signature.inputs = Schema(
+        [ColSpec(c.type, c.name, required=True) for c in signature.inputs.inputs]
+    )
     info = mlflow.pyfunc.log_model(
         name=name,
         python_model=wrapper,
