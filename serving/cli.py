@@ -435,9 +435,10 @@ def promote(
 ) -> None:
     """Move @champion to @challenger if it beats the champion on the same test window."""
     from features.io.warehouse import connect
-    from training.promote import promote_model
+    from training.promote import evaluator_for, promote_model
 
     p = _params(params)
+    evaluator_for(name)  # an unknown name fails before the warehouse is opened
     con = connect(p.warehouse.url, read_only=True)
     with console.status(f"scoring {name}@challenger and {name}@champion on the test window"):
         decision = promote_model(name, con, p)
