@@ -383,6 +383,7 @@ def print_train_result(result, *, keys: tuple[str, ...] = ()) -> None:
 
 
 CHURN_HEADLINE = (
+    "oracle_roc_auc",
     "roc_auc",
     "baseline_roc_auc",
     "roc_auc_vs_baseline",

@@ -21,6 +21,7 @@ from features.builders import feature_reasons
 from features.config import Params
 from features.frames import CUTOFF
 from features.io.warehouse import canonical_tables
+from models.metrics import roc_auc
 from models.pyfunc_churn import PREDICT_PARAMS, ChurnPyfunc
 from models.pyfunc_churn_survival import ChurnSurvivalPyfunc
 from training import plots
@@ -77,6 +78,7 @@ def train_churn(
         metrics = classifier_metrics(y, p, params.churn)
         metrics |= versus_baseline(metrics, classifier_metrics(y, p_base, params.churn))
         metrics |= {"n_train_rows": float(len(data.train)), "n_test_rows": float(len(data.test))}
+        metrics |= oracle_metrics(con, data, params)
         step("survival models")
         surv = fit_survival(data, params)
         step("plots")
@@ -116,6 +118,27 @@ def train_churn(
         metrics=metrics,
         versions={"churn": churn_version, "churn_survival": survival_version},
     )
+
+
+def oracle_metrics(con: BaseBackend, data: ChurnData, params: Params) -> dict[str, float]:
+    """On a simulated warehouse (truth tables present): the ROC-AUC of the simulator's
+    true churn probability on the test window, the ceiling ours is compared with."""
+    from features.simulate import churn_oracle
+    from features.simulate.oracles import NEEDED
+
+    if not set(NEEDED) <= set(con.list_tables()):
+        return {}
+    truth = {t: con.table(t) for t in NEEDED}
+    best = churn_oracle(
+        truth,
+        data.split.test_cutoff,
+        horizon_days=data.split.horizon_days,
+        params=params.simulate,
+    )
+    scored = data.test[["customer_id", LABEL]].merge(best, on="customer_id", how="inner")
+    if len(scored) != len(data.test):
+        return {}
+    return {"oracle_roc_auc": roc_auc(scored[LABEL], scored["p_no_order"])}
 
 
 def log_data(data: ChurnData) -> None:

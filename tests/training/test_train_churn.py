@@ -120,6 +120,7 @@ def test_classifier_is_within_003_of_the_oracle(world):
     scored = test[["customer_id", LABEL]].merge(best, on="customer_id", validate="one_to_one")
     assert len(scored) == len(test)
     oracle_auc = roc_auc(scored[LABEL], scored["p_no_order"])
+    assert result.metrics["oracle_roc_auc"] == pytest.approx(oracle_auc)
     ours = result.metrics["roc_auc"]
     print(f"oracle ROC-AUC {oracle_auc:.4f}, ours {ours:.4f}")
     assert ours >= oracle_auc - 0.03
