@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import mlflow.pyfunc
 import numpy as np
 import pandas as pd
+from mlflow.pyfunc import PythonModel
 
 from models.churn_classifier import ChurnClassifier
 from models.reasons import top_reasons
@@ -42,7 +42,7 @@ def feature_input(model_input: pd.DataFrame, features: list[str]) -> pd.DataFram
     return model_input[features].reset_index(drop=True)
 
 
-class ChurnPyfunc(mlflow.pyfunc.PythonModel):
+class ChurnPyfunc(PythonModel):
     """Wraps a fitted :class:`ChurnClassifier` and the reason templates of the features.
 
     Parameters

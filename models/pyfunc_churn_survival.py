@@ -20,9 +20,9 @@ A median beyond what the model can tell (a Cox curve that stays above 1/2) is ``
 
 from __future__ import annotations
 
-import mlflow.pyfunc
 import numpy as np
 import pandas as pd
+from mlflow.pyfunc import PythonModel
 
 from models.pyfunc_churn import KEY, feature_input
 from models.survival import SurvivalModelBase
@@ -38,7 +38,7 @@ def curve_json(survival: np.ndarray, decimals: int = 4) -> np.ndarray:
     return np.array(["[" + ",".join(row) + "]" for row in text], dtype=object)
 
 
-class ChurnSurvivalPyfunc(mlflow.pyfunc.PythonModel):
+class ChurnSurvivalPyfunc(PythonModel):
     """Wraps a fitted :class:`models.survival.SurvivalModelBase` (Cox or Weibull).
 
     Parameters

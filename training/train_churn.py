@@ -15,6 +15,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 from mlflow.models import infer_signature
+from mlflow.pyfunc import PythonModel
 from mlflow.types import ColSpec, Schema
 
 from features.builders import feature_reasons
@@ -155,7 +156,7 @@ def log_data(data: ChurnData) -> None:
 
 def log_and_register(
     name: str,
-    wrapper: mlflow.pyfunc.PythonModel,
+    wrapper: PythonModel,
     model_input: pd.DataFrame,
     metrics: dict[str, float],
     params: Params,
@@ -204,4 +205,4 @@ def log_survival_plot(model, data: ChurnData, p_churn: np.ndarray, params: Param
     }
     observed = data.test[[DURATION, EVENT]]
     mlflow.log_metric("test_follow_up_days", float(observed[DURATION].max()))
-    log_figure(plots.plot_survival_by_tier(times, by_tier), "plots/survival_by_tier.png")
+    log_figure(plots.plot_survival_by_tier(times.tolist(), by_tier), "plots/survival_by_tier.png")

@@ -17,7 +17,7 @@ import datetime as dt
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import mlflow
 import numpy as np
@@ -143,7 +143,9 @@ def tune_frame(
             mlflow.set_tag("state", "complete")
         return float(np.mean(values))
 
-    direction = "minimize" if cfg.metric in LOWER_IS_BETTER else "maximize"
+    direction: Literal["minimize", "maximize"] = (
+        "minimize" if cfg.metric in LOWER_IS_BETTER else "maximize"
+    )
     study = optuna.create_study(
         direction=direction,
         sampler=optuna.samplers.TPESampler(seed=seed, n_startup_trials=cfg.n_startup_trials),
