@@ -685,6 +685,102 @@ class ServingParams(Section):
         if min(v.values()) != 0:
             raise ValueError("the lowest tier must start at 0 so every customer gets a tier")
         return dict(sorted(v.items(), key=lambda kv: -kv[1]))
+class ChurnBoosterParams(Section):
+    """LightGBM hyperparameters of the churn classifier (models.churn_classifier)."""
+
+    n_estimators: int = Field(300, gt=0)
+    learning_rate: float = Field(0.03, gt=0)
+    num_leaves: int = Field(15, ge=2)
+    max_depth: int = -1
+    min_child_samples: int = Field(50, ge=1)
+    subsample: float = Field(0.8, gt=0, le=1)
+    subsample_freq: int = Field(1, ge=0)
+    colsample_bytree: float = Field(0.8, gt=0, le=1)
+    reg_alpha: float = Field(0.0, ge=0)
+    reg_lambda: float = Field(5.0, ge=0)
+    min_data_per_group: int = Field(100, ge=1)
+    calibration_method: Literal["sigmoid", "isotonic"] = "sigmoid"
+    # An int: the latest this many train cutoffs; a float: the latest cutoffs holding this share.
+    calibration_size: float | int = 1
+    n_jobs: int | None = None
+
+
+class RetentionOfferParams(Section):
+    """The retention campaign behind the expected-profit metric (models.metrics.profit_curve)."""
+
+    value_saved: float = Field(60.0, ge=0)  # margin kept when a churner is retained
+    offer_cost: float = Field(10.0, ge=0)
+    contact_cost: float = Field(1.0, ge=0)
+    acceptance_rate: float = Field(0.3, ge=0, le=1)  # contacted churners who stay
+    nonchurner_offer_rate: float = Field(1.0, ge=0, le=1)  # contacted non-churners who take it
+    contact_shares: list[float] = Field(default_factory=lambda: [0.05, 0.1])
+
+
+class ChurnSurvivalParams(Section):
+    """The lifelines survival model registered as ``churn_survival``."""
+
+    # best: the better of cox and weibull by concordance on the test window.
+    model: Literal["best", "cox", "weibull"] = "weibull"
+    penalizer: float = Field(0.1, ge=0)
+    l1_ratio: float = Field(0.0, ge=0, le=1)
+    # Feature columns the survival models use; null: every feature column.
+    features: list[str] | None = None
+    # Rows sampled from the stacked train frame (lifelines is slow on millions); null: all.
+    max_rows: int | None = Field(50_000, gt=0)
+    curve_step_days: int = Field(15, gt=0)
+    curve_max_days: int = Field(180, gt=0)
+    horizons_days: list[int] = Field(default_factory=lambda: [30, 60, 90])
+
+
+class TuneParams(Section):
+    """Optuna search over the booster (``journey tune churn``)."""
+
+    n_trials: int = Field(50, gt=0)
+    timeout_seconds: float | None = Field(None, gt=0)
+    n_folds: int = Field(3, ge=1)  # expanding-window folds over the train cutoffs
+    metric: Literal["roc_auc", "pr_auc", "brier", "log_loss"] = "roc_auc"
+    n_startup_trials: int = Field(8, ge=0)  # TPE's random start; no pruning before it
+    # parameter -> [low, high]; ints stay ints; learning_rate and reg_* are searched in log.
+    space: dict[str, tuple[float, float]] = Field(
+        default_factory=lambda: {
+            "n_estimators": (100, 600),
+            "learning_rate": (0.01, 0.2),
+            "num_leaves": (4, 63),
+            "min_child_samples": (10, 300),
+            "colsample_bytree": (0.4, 1.0),
+            "subsample": (0.5, 1.0),
+            "reg_lambda": (0.01, 50.0),
+        }
+    )
+
+    @field_validator("space")
+    @classmethod
+    def _space(cls, v: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
+        valid = ChurnBoosterParams.model_fields
+        for name, (low, high) in v.items():
+            if name not in valid:
+                raise ValueError(unknown_name_message("booster parameter", name, valid))
+            if not low < high:
+                raise ValueError(f"{name}: low {low} must be below high {high}")
+        return v
+
+
+class ChurnParams(Section):
+    """Churn models (training.train_churn): classifier, baseline, survival, campaign, tuning."""
+
+    classifier: ChurnBoosterParams = ChurnBoosterParams()
+    # Plain RFM columns of the logistic-regression baseline every model must beat.
+    baseline_columns: list[str] = Field(
+        default_factory=lambda: ["recency_days", "orders_lifetime", "spend_lifetime", "tenure_days"]
+    )
+    baseline_C: float = Field(1.0, gt=0)
+    # Feature columns left out of every churn model (null: none).
+    exclude_features: list[str] = Field(default_factory=list)
+    reasons: int = Field(3, ge=1, le=3)
+    top_fractions: list[float] = Field(default_factory=lambda: [0.05, 0.1])
+    offer: RetentionOfferParams = RetentionOfferParams()
+    survival: ChurnSurvivalParams = ChurnSurvivalParams()
+    tune: TuneParams = TuneParams()
 
 
 class Params(Section):
@@ -705,6 +801,7 @@ class Params(Section):
     size: SizeParams = SizeParams()
     clv: ClvParams = ClvParams()
     serving: ServingParams = ServingParams()
+    churn: ChurnParams = ChurnParams()
 
     @field_validator("root")
     @classmethod

@@ -26,6 +26,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console()
+train_app = typer.Typer(
+    help="Train a model, log it to MLflow and register it if it passes its gates."
+)
+app.add_typer(train_app, name="train")
+tune_app = typer.Typer(help="Search a model's hyperparameters with Optuna, tracked in MLflow.")
+app.add_typer(tune_app, name="tune")
 
 ParamsOpt = Annotated[
     Path,
@@ -305,16 +311,46 @@ def simulate(
 def run(params: ParamsOpt = Path("params.yaml")) -> None:
     """The main job, end to end on the embedded default warehouse.
 
-    Simulate the brand, validate and load it into the warehouse (``journey simulate``).
+    Simulate the brand and load it (``journey simulate``); train churn + survival, CLV
+    and size (``journey train ...``); promote each challenger that beats its champion
+    (``journey promote``); score every active customer as of the day the data ends and
+    write predictions back (``journey score``); print the top of the risk list.
     """
+    import time
+
+    from features.io.warehouse import canonical_tables, connect
+    from features.labels import observation_end
+
+    def score_latest() -> None:
+        p = _params(params)
+        con = connect(p.warehouse.url)
+        as_of = observation_end(canonical_tables(con))
+        con.disconnect()
+        score(as_of=as_of, params=params, wait=0.0)
+
     steps = [
-        ("simulate -> validate -> load", lambda: simulate(customers=None, seed=None, params=params))
+        (
+            "simulate -> validate -> load",
+            lambda: simulate(customers=None, seed=None, params=params),
+        ),
+        ("train churn + survival", lambda: train_churn_command(params=params)),
+        ("train clv", lambda: train_clv_command(params=params)),
+        ("train size", lambda: train_size(params=params)),
+        *(
+            (f"promote {name}", lambda name=name: promote(name=name, params=params))
+            for name in ("churn", "churn_survival", "clv", "size")
+        ),
+        ("score -> write back -> risk list", score_latest),
     ]
+    started = time.perf_counter()
     for i, (title, step) in enumerate(steps, 1):
         console.rule(f"[bold]{i}/{len(steps)} {title}")
         step()
-    warehouse = _params(params).warehouse.url
-    console.print(f"[bold green]done.[/bold green] warehouse: {warehouse}", highlight=False)
+    console.print(
+        f"[bold green]done[/bold green] in {time.perf_counter() - started:,.0f} s; "
+        f"warehouse: {_params(params).warehouse.url}",
+        highlight=False,
+    )
 
 
 @app.command()
@@ -347,7 +383,7 @@ def features(
     console.print(f"wrote {rows:,} rows to warehouse table `features` (as_of = {day:%Y-%m-%d})")
 
 
-@app.command("train-clv")
+@train_app.command("clv")
 def train_clv_command(params: ParamsOpt = Path("params.yaml")) -> None:
     """Train the CLV model on the out-of-time split, log it to MLflow, register `clv`.
 
@@ -360,13 +396,7 @@ def train_clv_command(params: ParamsOpt = Path("params.yaml")) -> None:
     p = _params(params)
     with console.status("training clv (features per cutoff, BG/NBD + GG, LightGBM) ..."):
         result = train_clv(connect(p.warehouse.url), p)
-    t = RichTable(title=f"clv: run {result.run_id}")
-    t.add_column("metric")
-    t.add_column("value", justify="right")
-    for name, value in sorted(result.metrics.items()):
-        t.add_row(name, f"{value:,.4f}")
-    console.print(t)
-    console.print(result.summary(), highlight=False)
+    print_train_result(result)
 
 
 def print_feature_summary(summary) -> None:
@@ -393,7 +423,7 @@ def print_feature_summary(summary) -> None:
         console.print(f"  {name}: {top}")
 
 
-@app.command("train-size")
+@train_app.command("size")
 def train_size(params: ParamsOpt = Path("params.yaml")) -> None:
     """Train the size recommender: out-of-time evaluation, MLflow run, `size@challenger`.
 
@@ -408,17 +438,6 @@ def train_size(params: ParamsOpt = Path("params.yaml")) -> None:
     with console.status("training the size recommender (fit, 1-LV baseline, refit) ..."):
         result = run_training(con, p)
     print_train_result(result)
-
-
-def print_train_result(result) -> None:
-    """Run id, metrics and the registration decision of a training run."""
-    t = RichTable(title=f"{result.name}: run {result.run_id}")
-    t.add_column("metric")
-    t.add_column("value", justify="right")
-    for name, value in result.metrics.items():
-        t.add_row(name, f"{value:,.4f}" if value % 1 else f"{value:,.0f}")
-    console.print(t)
-    console.print(result.summary(), highlight=False)
 
 
 @app.command("recommend-size")
@@ -450,6 +469,8 @@ def recommend_size(
     for name, value in row.items():
         t.add_row(str(name), f"{value:.3f}" if isinstance(value, float) else str(value))
     console.print(t)
+
+
 AsOfOpt = Annotated[
     dt.datetime | None,
     typer.Option(
@@ -614,6 +635,131 @@ def nightly(
     if any(r.run.drift_flagged for r in done.results) and p.serving.drift.fail_on_drift:
         console.print("[red]drift flagged[/red] (serving.drift.fail_on_drift): exit 1")
         raise typer.Exit(1)
+
+
+def print_train_result(result, *, keys: tuple[str, ...] = ()) -> None:
+    """The run id, the chosen metrics (all when ``keys`` is empty) and the registration."""
+    t = RichTable(title=f"{result.name}: run {result.run_id}")
+    t.add_column("metric")
+    t.add_column("value", justify="right")
+    for k, v in result.metrics.items():
+        if not keys or k in keys:
+            t.add_row(k, f"{v:,.4f}")
+    console.print(t)
+    for name, version in result.versions.items():
+        verdict = (
+            f"[green]registered {name} v{version} as @challenger[/green]"
+            if version
+            else f"[yellow]{name} not registered: the gates in params.yaml refused it[/yellow]"
+        )
+        console.print(verdict)
+    console.print(result.summary(), highlight=False)
+
+
+CHURN_HEADLINE = (
+    "oracle_roc_auc",
+    "roc_auc",
+    "baseline_roc_auc",
+    "roc_auc_vs_baseline",
+    "pr_auc",
+    "brier",
+    "baseline_brier",
+    "log_loss",
+    "lift_top5pct",
+    "lift_top10pct",
+    "capture_top10pct",
+    "expected_profit_top5pct",
+    "expected_profit_top10pct",
+    "survival_concordance",
+    "survival_integrated_brier",
+    "survival_auc_30d",
+    "survival_auc_60d",
+    "survival_auc_90d",
+    "n_train_rows",
+    "n_test_rows",
+)
+
+
+@train_app.command("churn")
+def train_churn_command(params: ParamsOpt = Path("params.yaml")) -> None:
+    """Churn classifier + survival model: out-of-time split, MLflow run, gated registration
+    of `churn` and `churn_survival` as @challenger."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from features.io.warehouse import connect
+    from training.train_churn import STEPS, train_churn
+
+    p = _params(params)
+    con = connect(p.warehouse.url, read_only=True)
+    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("train churn", total=len(STEPS))
+
+        def step(name: str) -> None:
+            progress.update(task, completed=STEPS.index(name), description=f"churn: {name}")
+
+        result = train_churn(con, p, on_step=step)
+        progress.update(task, completed=len(STEPS))
+    print_train_result(result, keys=CHURN_HEADLINE)
+
+
+@app.command()
+def promote(
+    name: Annotated[str, typer.Argument(help="Registered model name, e.g. churn.")],
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Move @champion to @challenger if it beats the champion on the same test window."""
+    from features.io.warehouse import connect
+    from training.promote import evaluator_for, promote_model
+
+    p = _params(params)
+    evaluator_for(name)  # an unknown name fails before the warehouse is opened
+    con = connect(p.warehouse.url, read_only=True)
+    with console.status(f"scoring {name}@challenger and {name}@champion on the test window"):
+        decision = promote_model(name, con, p)
+    colour = "green" if decision.promoted else "yellow"
+    console.print(f"[{colour}]{decision.describe()}[/{colour}]", highlight=False)
+
+
+@tune_app.command("churn")
+def tune_churn_command(
+    trials: Annotated[
+        int | None, typer.Option("--trials", min=1, help="Trials [default: churn.tune.n_trials].")
+    ] = None,
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", min=1, help="Stop after this many seconds.")
+    ] = None,
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Optuna (seeded TPE, median pruning) over the churn booster; best params printed and
+    logged as best_params.yaml on the parent MLflow run."""
+    import yaml
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from features.io.warehouse import connect
+    from training.tune import tune_churn
+
+    p = _params(params)
+    n = trials or p.churn.tune.n_trials
+    con = connect(p.warehouse.url, read_only=True)
+    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("tune churn: building fold snapshots", total=n)
+        best: list[float] = []
+
+        def on_trial(trial) -> None:
+            if trial.value is not None and trial.state.name == "COMPLETE":
+                best.append(trial.value)
+            progress.update(
+                task,
+                advance=1,
+                description=f"tune churn: trial {trial.number} {trial.state.name.lower()}",
+            )
+
+        result = tune_churn(con, p, n_trials=n, timeout_seconds=timeout, on_trial=on_trial)
+    console.print(result.summary(), highlight=False)
+    console.print("[bold]best params[/bold] (paste under churn.classifier in params.yaml):")
+    console.print(yaml.safe_dump(result.best_params, sort_keys=False), highlight=False)
 
 
 def main() -> None:

@@ -49,7 +49,7 @@ def load_size_model(tracking_uri: str) -> LoadedModel:
         return LoadedModel(mlflow.pyfunc.load_model(uri), uri, str(mv.version), note)
     raise JourneyError(
         f"no registered size model ({', '.join('@' + a for a in tried)} missing in {tracking_uri}); "
-        "train one with `journey train-size`"
+        "train one with `journey train size`"
     )
 
 

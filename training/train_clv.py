@@ -218,3 +218,35 @@ def train_clv(con, params: Params) -> TrainResult:
         uri = log_model(model, new, frames)
         version = register_challenger(uri, NAME, scores, params.registry.gates.get(NAME, {}))
     return TrainResult(NAME, run.info.run_id, scores, {NAME: version})
+
+
+def clv_evaluator(con, params: Params):
+    """For ``journey promote clv``: a registered model's metrics on the test window.
+
+    Scores what the alias serves (the pyfunc, fed feature-table rows at the test cutoff)
+    against the revenue that followed, as :func:`evaluate` does during training.
+    """
+    tables = canonical_tables(con)
+    split = out_of_time_split(tables, params)
+    tracking.configure(params)
+    test = build_training_frame(
+        tables,
+        [split.test_cutoff],
+        params=params,
+        label="revenue",
+        observed_until=split.observed_until,
+    )
+    X = test.drop(columns=[CUTOFF, *LABELS])
+    for col in set(categorical_features()) & set(X.columns):
+        X[col] = X[col].astype(object).where(X[col].notna(), None)
+    y = test["future_revenue"].to_numpy()
+    window = f"test cutoff {split.test_cutoff:%Y-%m-%d}, {len(test):,} customers"
+
+    def evaluate_uri(uri: str) -> dict[str, float]:
+        out = mlflow.pyfunc.load_model(uri).predict(X)
+        n = decile_groups(y, out["clv"])
+        return metrics.clv_metrics(
+            y, out["clv"], lower=out["clv_p10"], upper=out["clv_p90"], n_groups=n
+        )
+
+    return window, evaluate_uri

@@ -124,3 +124,32 @@ def train_size(con: BaseBackend, params: Params) -> TrainResult:
         )  # fmt: skip
         version = register_challenger(info.model_uri, NAME, metrics, params.registry.gates.get(NAME, {}))  # fmt: skip
     return TrainResult(NAME, run.info.run_id, metrics, {NAME: version})
+
+
+def size_evaluator(con: BaseBackend, params: Params):
+    """For ``journey promote size``: a registered recommender's test-window metrics.
+
+    The fit outcomes of lines ordered in the test window, scored by the recommender the
+    alias serves. With ``size.refit_on_all_data`` the served models have seen that
+    window, so both sides of the comparison are optimistic alike.
+    """
+    tables = canonical_tables(con)
+    split = out_of_time_split(tables, params)
+    configure(params)
+    frames = {n: tables[n].to_pandas() for n in ("orders", "order_lines", "returns")}
+    end = split.test_cutoff + pd.Timedelta(days=split.horizon_days)
+    test = split_fit_outcomes(
+        frames, split.test_cutoff, end, observed_until=split.observed_until,
+        return_window_days=params.size.return_window_days,
+    ).test  # fmt: skip
+    window = f"fit outcomes of {len(test):,} lines ordered {split.test_cutoff:%Y-%m-%d} to {end:%Y-%m-%d}"  # fmt: skip
+
+    def evaluate_uri(uri: str) -> dict[str, float]:
+        model = mlflow.pyfunc.load_model(uri).unwrap_python_model().recommender
+        advised = model.recommend(test.drop(columns="size"))
+        return {
+            "avg_auc": average_ovr_auc(test["fit"], model.predict_fit_proba(test)),
+            "hit_rate": hit_rate(test["size"], advised["recommended_size"], test["fit"]),
+        }
+
+    return window, evaluate_uri

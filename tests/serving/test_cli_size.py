@@ -1,4 +1,4 @@
-"""`journey train-size` and `journey recommend-size` on a small simulated warehouse."""
+"""`journey train size` and `journey recommend-size` on a small simulated warehouse."""
 
 import mlflow
 import pytest
@@ -27,7 +27,7 @@ def test_train_then_recommend_falls_back_to_the_challenger(tmp_path):
     args = ["--params", str(params)]
     sim = runner.invoke(app, ["simulate", "--customers", "300", "--seed", "2", *args], env=ENV)
     assert sim.exit_code == 0, sim.output
-    trained = runner.invoke(app, ["train-size", *args], env=ENV)
+    trained = runner.invoke(app, ["train", "size", *args], env=ENV)
     assert trained.exit_code == 0, trained.output
     assert "avg_auc" in trained.output and "baseline_1lv_avg_auc" in trained.output
     assert "size v1 @challenger" in trained.output
@@ -56,4 +56,4 @@ def test_recommend_without_a_model_says_what_to_do(tmp_path):
     args = ["recommend-size", "--customer", "c1", "--category", "bra", "--params", str(params)]
     result = CliRunner().invoke(app, args, env=ENV)
     assert result.exit_code != 0
-    assert "train one with `journey train-size`" in str(result.exception)
+    assert "train one with `journey train size`" in str(result.exception)
