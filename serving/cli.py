@@ -167,7 +167,7 @@ def validate(params: ParamsOpt = Path("params.yaml")) -> None:
     from features.io.warehouse import connect
 
     p = _params(params)
-    con = connect(p.warehouse.url, read_only=True)
+    con = connect(p.warehouse.url)
     result = check_warehouse(con, now=_now() + dt.timedelta(hours=p.validation.future_skew_hours))
     quarantine = result.quarantine.to_pandas()
     t = RichTable(title="warehouse check")
@@ -235,7 +235,7 @@ def report(
         def tick(step: str) -> None:
             bar.update(task, completed=next(done), description=f"{name}: {step}")
 
-        con = connect(p.warehouse.url, read_only=True)
+        con = connect(p.warehouse.url)
         if kind is ReportKind.drift:
             from serving.drift import drift_history
             from serving.reports.drift import build_drift_report
@@ -345,7 +345,9 @@ def run(params: ParamsOpt = Path("params.yaml")) -> None:
     started = time.perf_counter()
     for i, (title, step) in enumerate(steps, 1):
         console.rule(f"[bold]{i}/{len(steps)} {title}")
+        t0 = time.perf_counter()
         step()
+        console.print(f"[dim]{title}: {time.perf_counter() - t0:,.1f} s[/dim]", highlight=False)
     console.print(
         f"[bold green]done[/bold green] in {time.perf_counter() - started:,.0f} s; "
         f"warehouse: {_params(params).warehouse.url}",
@@ -690,7 +692,7 @@ def train_churn_command(params: ParamsOpt = Path("params.yaml")) -> None:
     from training.train_churn import STEPS, train_churn
 
     p = _params(params)
-    con = connect(p.warehouse.url, read_only=True)
+    con = connect(p.warehouse.url)
     columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("train churn", total=len(STEPS))
@@ -714,7 +716,7 @@ def promote(
 
     p = _params(params)
     evaluator_for(name)  # an unknown name fails before the warehouse is opened
-    con = connect(p.warehouse.url, read_only=True)
+    con = connect(p.warehouse.url)
     with console.status(f"scoring {name}@challenger and {name}@champion on the test window"):
         decision = promote_model(name, con, p)
     colour = "green" if decision.promoted else "yellow"
@@ -741,7 +743,7 @@ def tune_churn_command(
 
     p = _params(params)
     n = trials or p.churn.tune.n_trials
-    con = connect(p.warehouse.url, read_only=True)
+    con = connect(p.warehouse.url)
     columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("tune churn: building fold snapshots", total=n)
