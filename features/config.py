@@ -622,6 +622,8 @@ class ClvParams(Section):
     # Seasonality: a labelled snapshot this many days before the test cutoff is added to
     # training, and the dynamics model's bias there scales the level (null: off).
     season_days: int | None = Field(365, gt=0)
+
+
 class ActionRule(Section):
     """A recommended action and the reason features (``reason_k_feature``) that call for it."""
 
@@ -685,6 +687,8 @@ class ServingParams(Section):
         if min(v.values()) != 0:
             raise ValueError("the lowest tier must start at 0 so every customer gets a tier")
         return dict(sorted(v.items(), key=lambda kv: -kv[1]))
+
+
 class ChurnBoosterParams(Section):
     """LightGBM hyperparameters of the churn classifier (models.churn_classifier)."""
 
