@@ -27,6 +27,8 @@ import numpy as np
 import pandas as pd
 
 VERSION = 1
+# Where the churn training run logs its reference; the nightly scorer reads it from there.
+REFERENCE_ARTIFACT = "reference/feature_quantiles.json"
 NULL = "(null)"
 # Shares are floored at this before taking logs, so an empty bin gives a large finite PSI.
 EPS = 1e-4

@@ -18,8 +18,7 @@ import pyarrow as pa
 
 from features.config import DriftParams
 from features.io.warehouse import replace_rows
-from features.reference import psi_table
-from serving.models import REFERENCE_ARTIFACT
+from features.reference import REFERENCE_ARTIFACT, psi_table
 
 if TYPE_CHECKING:
     from ibis.backends import BaseBackend

@@ -17,9 +17,8 @@ import pandas as pd
 
 from features.config import Params
 from features.errors import JourneyError
+from features.reference import REFERENCE_ARTIFACT
 from serving.predictions import KEY, MODEL_OUTPUTS, MODEL_ROLES, model_label
-
-REFERENCE_ARTIFACT = "reference/feature_quantiles.json"
 
 
 class ModelError(JourneyError):

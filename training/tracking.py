@@ -10,6 +10,7 @@ import hashlib
 import importlib.metadata as md
 import json
 import subprocess
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -133,12 +134,16 @@ def log_training_data(
 ) -> str:
     """Log ``frame`` as an MLflow dataset input (name, digest, cutoffs); return the digest."""
     digest = frame_digest(frame)
-    ds = from_pandas(frame, name=name, targets=targets, digest=digest)
-    mlflow.log_input(
-        ds,
-        context=context,
-        tags={"cutoffs": ",".join(str(c)[:10] for c in cutoffs), "rows": str(len(frame))},
-    )
+    with warnings.catch_warnings():
+        # The integer columns are labels, which features.frames.to_model_frame checks hold
+        # no nulls; MLflow's hint about nulls in integer columns does not apply.
+        warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
+        ds = from_pandas(frame, name=name, targets=targets, digest=digest)
+        mlflow.log_input(
+            ds,
+            context=context,
+            tags={"cutoffs": ",".join(str(c)[:10] for c in cutoffs), "rows": str(len(frame))},
+        )
     return digest
 
 

@@ -18,10 +18,11 @@ from mlflow.models import infer_signature
 from mlflow.pyfunc import PythonModel
 from mlflow.types import ColSpec, Schema
 
-from features.builders import feature_reasons
+from features.builders import categorical_features, feature_reasons
 from features.config import Params
 from features.frames import CUTOFF
 from features.io.warehouse import canonical_tables
+from features.reference import REFERENCE_ARTIFACT, reference_distribution
 from models.metrics import roc_auc
 from models.pyfunc_churn import PREDICT_PARAMS, ChurnPyfunc
 from models.pyfunc_churn_survival import ChurnSurvivalPyfunc
@@ -87,6 +88,11 @@ def train_churn(
         log_survival_plot(surv.model, data, p, params)
         step("log and register")
         mlflow.log_metrics(metrics)
+        # The nightly scorer measures drift against the latest snapshot trained on.
+        reference = reference_distribution(
+            data.X(data.test), {"p_churn": p}, categorical=categorical_features()
+        )
+        mlflow.log_dict(reference, REFERENCE_ARTIFACT)
         churn_version = log_and_register(
             "churn",
             ChurnPyfunc(clf, feature_reasons(params), reasons=params.churn.reasons),

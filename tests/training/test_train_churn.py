@@ -9,6 +9,7 @@ import pytest
 from scipy.stats import spearmanr
 
 from features.io.warehouse import canonical_tables
+from features.reference import REFERENCE_ARTIFACT
 from features.simulate import churn_oracle
 from features.simulate.oracles import oracle_state
 from models.metrics import roc_auc
@@ -52,6 +53,11 @@ def test_both_models_registered_as_challengers(world):
         "churn_training",
         "churn_testing",
     }
+    # The drift reference the nightly scorer reads: every feature and the score.
+    reference = mlflow.artifacts.load_dict(f"runs:/{result.run_id}/{REFERENCE_ARTIFACT}")
+    assert {"recency_days", "days_since_last_visit"} <= set(reference["numeric"])
+    assert "p_churn" in reference["scores"]
+    assert reference["rows"] > 0
 
 
 def test_registered_churn_returns_probabilities_and_reasons(world):
