@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import ibis
+import numpy as np
 import pandas as pd
 
 from features.builders import build_features, categorical_features
@@ -37,6 +38,9 @@ HEADLINE = (
     "return_rate",
     "member_days",
 )
+# Days since signup, the last order and the last visit: a customer is active when any is
+# within ``serving.active_within_days``.
+ACTIVITY_DAYS = ("tenure_days", "recency_days", "days_since_last_visit")
 
 
 def feature_snapshot(tables: dict[str, ir.Table], as_of: dt.date, *, params: Params) -> ir.Table:
@@ -61,6 +65,20 @@ def write_features(con: BaseBackend, as_of: dt.date, *, params: Params) -> int:
                 f"no customers had signed up before {as_of:%Y-%m-%d}: nothing to build features for"
             )
     return rows
+
+
+def active_mask(features: pd.DataFrame, within_days: int | None) -> np.ndarray:
+    """Customers who signed up, ordered or visited within ``within_days`` of the cutoff."""
+    if within_days is None:
+        return np.ones(len(features), dtype=bool)
+    missing = [c for c in ACTIVITY_DAYS if c not in features.columns]
+    if missing:
+        raise JourneyError(
+            f"serving.active_within_days needs the features {', '.join(missing)}; set it to "
+            "null to score everyone who signed up"
+        )
+    days = features[list(ACTIVITY_DAYS)].apply(pd.to_numeric, errors="coerce").to_numpy(float)
+    return np.nan_to_num(days, nan=np.inf).min(axis=1) <= within_days
 
 
 @dataclass

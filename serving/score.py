@@ -24,7 +24,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -32,7 +31,7 @@ from features.builders import feature_reasons
 from features.config import Params
 from features.errors import JourneyError, unknown_name_message
 from features.io.warehouse import canonical_tables, transaction
-from features.store import feature_snapshot
+from features.store import active_mask, feature_snapshot
 from serving import manifest
 from serving.drift import measure_drift, write_drift
 from serving.manifest import FAILED, SUCCEEDED, RunRecord
@@ -61,7 +60,6 @@ STAGES = (
     "write",
 )
 # Active-customer test: any of these (days before the cutoff) within active_within_days.
-ACTIVITY_DAYS = ("tenure_days", "recency_days", "days_since_last_visit")
 
 
 class ScoringError(JourneyError):
@@ -83,20 +81,6 @@ def default_as_of(today: dt.date | None = None) -> dt.date:
     """Yesterday (UTC): the last complete day."""
     today = today or dt.datetime.now(dt.UTC).date()
     return today - dt.timedelta(days=1)
-
-
-def active_mask(features: pd.DataFrame, within_days: int | None) -> np.ndarray:
-    """Customers who signed up, ordered or visited within ``within_days`` of the cutoff."""
-    if within_days is None:
-        return np.ones(len(features), dtype=bool)
-    missing = [c for c in ACTIVITY_DAYS if c not in features.columns]
-    if missing:
-        raise JourneyError(
-            f"serving.active_within_days needs the features {', '.join(missing)}; set it to "
-            "null to score everyone who signed up"
-        )
-    days = features[list(ACTIVITY_DAYS)].apply(pd.to_numeric, errors="coerce").to_numpy(float)
-    return np.nan_to_num(days, nan=np.inf).min(axis=1) <= within_days
 
 
 def feature_digest(frame: pd.DataFrame) -> str:

@@ -23,6 +23,7 @@ from features.config import Params
 from features.frames import CUTOFF
 from features.io.warehouse import canonical_tables
 from features.reference import REFERENCE_ARTIFACT, reference_distribution
+from features.store import active_mask
 from models.metrics import roc_auc
 from models.pyfunc_churn import PREDICT_PARAMS, ChurnPyfunc
 from models.pyfunc_churn_survival import ChurnSurvivalPyfunc
@@ -88,9 +89,11 @@ def train_churn(
         log_survival_plot(surv.model, data, p, params)
         step("log and register")
         mlflow.log_metrics(metrics)
-        # The nightly scorer measures drift against the latest snapshot trained on.
+        # The nightly scorer measures drift against the latest snapshot trained on, limited
+        # to the customers it would score (the active ones).
+        active = active_mask(data.test, params.serving.active_within_days)
         reference = reference_distribution(
-            data.X(data.test), {"p_churn": p}, categorical=categorical_features()
+            data.X(data.test)[active], {"p_churn": p[active]}, categorical=categorical_features()
         )
         mlflow.log_dict(reference, REFERENCE_ARTIFACT)
         churn_version = log_and_register(

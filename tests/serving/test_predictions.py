@@ -10,13 +10,14 @@ import pytest
 
 from features.config import ActionRule, load_params
 from features.errors import JourneyError
+from features.store import active_mask
 from serving.predictions import (
     PREDICTIONS_SCHEMA,
     assemble_predictions,
     recommend_actions,
     risk_tiers,
 )
-from serving.score import active_mask, check_actions, feature_digest
+from serving.score import check_actions, feature_digest
 
 TIERS = {"high": 0.6, "medium": 0.3, "low": 0.0}
 RULES = [
