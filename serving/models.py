@@ -131,9 +131,13 @@ def predict_batches(
     frame: pd.DataFrame,
     *,
     batch_rows: int,
+    params: dict[str, Any] | None = None,
     on_batch: Callable[[int], None] | None = None,
 ) -> pd.DataFrame:
-    """Predict ``frame`` in batches; check row count, order and the contract's columns."""
+    """Predict ``frame`` in batches; check row count, order and the contract's columns.
+
+    ``params`` go to the pyfunc's ``predict`` (those its signature declares).
+    """
     from mlflow.exceptions import MlflowException
 
     wanted = MODEL_OUTPUTS[champion.role]
@@ -144,7 +148,7 @@ def predict_batches(
     for start in range(0, len(inputs), batch_rows):
         batch = inputs.iloc[start : start + batch_rows]
         try:
-            result = champion.model.predict(batch)
+            result = champion.model.predict(batch, params=params)
         except MlflowException as err:
             raise ModelError(
                 f"{champion.label} ({champion.role}) refused the features: {err}"

@@ -109,6 +109,29 @@ def model_label(name: str, version: str) -> str:
     return f"{name}/{version}"
 
 
+def risk_order(frame: pd.DataFrame) -> np.ndarray:
+    """Row positions from the top of the risk list down: value at risk (nulls last), then
+    P(churn) (nulls last), then ``customer_id``.
+
+    ``value_at_risk`` is taken from ``frame`` or computed as ``p_churn x clv``.
+    """
+    p = pd.to_numeric(frame["p_churn"], errors="coerce").astype(float)
+    var = (
+        pd.to_numeric(frame["value_at_risk"], errors="coerce").astype(float)
+        if "value_at_risk" in frame
+        else p * pd.to_numeric(frame["clv"], errors="coerce").astype(float)
+    )
+    keys = pd.DataFrame(
+        {
+            "var": var.fillna(-np.inf).to_numpy(),
+            "p": p.fillna(-np.inf).to_numpy(),
+            "id": frame[KEY].astype(str).to_numpy(),
+        }
+    )
+    ordered = keys.sort_values(["var", "p", "id"], ascending=[False, False, True], kind="stable")
+    return ordered.index.to_numpy()
+
+
 def _finite_or_null(s: pd.Series) -> pd.Series:
     v = pd.to_numeric(s, errors="coerce").astype(float)
     return v.where(np.isfinite(v))

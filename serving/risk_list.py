@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from features.errors import JourneyError, unknown_name_message
-from serving.predictions import AS_OF, KEY, REASON_FEATURES, REASONS
+from serving.predictions import AS_OF, KEY, REASON_FEATURES, REASONS, risk_order
 from serving.reports.html import render_template
 from serving.risk_list_page import SCRIPT, STYLE, TEMPLATE
 
@@ -77,11 +77,8 @@ def rank_risk_list(
     ``customers`` (``customer_id`` plus the configured columns) is left-joined on the id.
     """
     cols = [KEY, AS_OF, *LIST_COLUMNS, *REASON_FEATURES, "survival_curve"]
-    out = predictions[[c for c in cols if c in predictions.columns]].copy()
-    out["_var"] = out.value_at_risk.fillna(-math.inf)
-    out["_p"] = out.p_churn.fillna(-math.inf)
-    out = out.sort_values(["_var", "_p", KEY], ascending=[False, False, True], kind="stable")
-    out = out.drop(columns=["_var", "_p"]).reset_index(drop=True)
+    out = predictions[[c for c in cols if c in predictions.columns]].reset_index(drop=True)
+    out = out.iloc[risk_order(out)].reset_index(drop=True)
     out.insert(0, "rank", range(1, len(out) + 1))
     if customers is not None and len(customers.columns) > 1:
         extra = customers.drop_duplicates(KEY)

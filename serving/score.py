@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -42,7 +43,14 @@ from serving.models import (
     predict_batches,
     resolve_champions,
 )
-from serving.predictions import AS_OF, KEY, assemble_predictions
+from serving.predictions import (
+    AS_OF,
+    KEY,
+    REASON_FEATURES,
+    REASONS,
+    assemble_predictions,
+    risk_order,
+)
 from serving.writeback import Target, is_warehouse, open_target, redact
 
 if TYPE_CHECKING:
@@ -145,11 +153,33 @@ def _predict_all(
     inputs = {role: size_input if role == "size" else features for role in champions}
     for role, champion in champions.items():  # check all before predicting any
         check_inputs(champion, list(inputs[role].columns))
+    top_n = params.serving.reasons_top_n
+    limited = top_n is not None and len(features) > top_n and "churn" in champions
+    rows = params.serving.batch_rows
     scored = features[[KEY]].copy()
     for role, champion in champions.items():
         with _stage(run, role, progress):
-            out = predict_batches(champion, inputs[role], batch_rows=params.serving.batch_rows)
+            opts = {"reasons": False} if role == "churn" and limited else None
+            out = predict_batches(champion, inputs[role], batch_rows=rows, params=opts)
             scored = pd.concat([scored, out.drop(columns=[KEY])], axis=1)
+    if limited:
+        with _stage(run, "reasons", progress):
+            scored = _reasons_for_top(champions["churn"], features, scored, top_n, rows)
+    return scored
+
+
+def _reasons_for_top(
+    churn: Champion, features: pd.DataFrame, scored: pd.DataFrame, top_n: int, batch_rows: int
+) -> pd.DataFrame:
+    """Churn reasons for the ``top_n`` rows by value at risk; null for the rest."""
+    reason_cols = [*REASONS, *REASON_FEATURES]
+    top = np.sort(risk_order(scored)[:top_n])
+    out = predict_batches(churn, features.iloc[top], batch_rows=batch_rows)
+    scored = scored.copy()
+    for col in reason_cols:
+        values = np.full(len(scored), None, dtype=object)
+        values[top] = out[col].to_numpy(dtype=object)
+        scored[col] = values
     return scored
 
 

@@ -60,6 +60,27 @@ def test_scores_active_customers_with_every_column(serving_env):
     assert len(run.feature_digest) == 16
 
 
+def test_reasons_only_for_the_top_n_by_value_at_risk(serving_env):
+    params, url = serving_env
+    con = connect(url)
+    score_date(con, AS_OF, params=params)
+    everyone = _predictions(con)
+    top = everyone.value_at_risk.idxmax()
+    limited = params.model_copy(
+        update={"serving": params.serving.model_copy(update={"reasons_top_n": 1})}
+    )
+    result = score_date(con, AS_OF, params=limited)
+    p = _predictions(con)
+    assert p.reason_1.notna().tolist() == (p.index == top).tolist()
+    assert p.loc[top, "reason_1"] == everyone.loc[top, "reason_1"]
+    assert p.loc[top, "recommended_action"] == everyone.loc[top, "recommended_action"]
+    rest = p.drop(index=top)
+    assert rest.reason_1_feature.isna().all()
+    assert (rest.recommended_action == params.serving.default_action).all()
+    assert (p.p_churn == everyone.p_churn).all()  # the probabilities do not change
+    assert "reasons" in result.run.stage_seconds
+
+
 def test_rescoring_a_date_replaces_its_rows(serving_env):
     params, url = serving_env
     con = connect(url)
