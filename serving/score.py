@@ -153,8 +153,8 @@ def _predict_all(
     inputs = {role: size_input if role == "size" else features for role in champions}
     for role, champion in champions.items():  # check all before predicting any
         check_inputs(champion, list(inputs[role].columns))
-    top_n = params.serving.reasons_top_n
-    limited = top_n is not None and len(features) > top_n and "churn" in champions
+    top_n = params.serving.reasons_top_n or len(features)
+    limited = len(features) > top_n and "churn" in champions
     rows = params.serving.batch_rows
     scored = features[[KEY]].copy()
     for role, champion in champions.items():
