@@ -88,7 +88,7 @@ def history_features(history: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
         large=history["fit"] == "too_large",
         system=np.where(history["category"] == "bra", "bra", "alpha"),
     )
-    per = h.groupby("customer_id").agg(
+    per = h.groupby("customer_id", observed=True).agg(
         n_lines=("fit", "size"), share_small=("small", "mean"), share_large=("large", "mean"),
         n_sizes=("size", "nunique"), last_ts=("ts", "max"),
     )  # fmt: skip
