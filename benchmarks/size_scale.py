@@ -52,6 +52,9 @@ def simulate(rows: int, customers: int, products: int, seed: int):
                 is_bra[p], bra_labels[b * len(BRA_CUPS) + c], np.array(ALPHA_SIZES)[a]
             ),
             "fit": np.array(FIT_FEEDBACK)[y],
+            # Purchase times over a year: the recommender orders each history by them.
+            "ts": pd.Timestamp("2025-01-01")
+            + pd.to_timedelta(rng.integers(0, 365 * 86_400, rows), unit="s"),
         }
     )
     truth = pd.Series(

@@ -662,7 +662,7 @@ class ServingParams(Section):
     batch_rows: int = Field(250_000, gt=0)
     # Churn reasons (TreeSHAP, about 1.5 ms a row) for the top N by value at risk; the rest
     # get no reasons and the default action. None: everyone.
-    reasons_top_n: int | None = Field(50_000, gt=0)
+    reasons_top_n: int | None = Field(20_000, gt=0)
     # Active = signed up, and signed up, ordered or visited within this many days (null: all).
     active_within_days: int | None = Field(365, gt=0)
     size_category: str = "bra"
