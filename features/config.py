@@ -659,7 +659,7 @@ class ServingParams(Section):
     # Where predictions go: null = the warehouse; else any Ibis URL, or parquet:///folder
     # (one as_of=YYYY-MM-DD partition per date). JOURNEY_WRITEBACK overrides it.
     writeback_url: str | None = None
-    batch_rows: int = Field(250_000, gt=0)
+    batch_rows: int = Field(100_000, gt=0)
     # Churn reasons (TreeSHAP, about 1.5 ms a row) for the top N by value at risk; the rest
     # get no reasons and the default action. None: everyone.
     reasons_top_n: int | None = Field(20_000, gt=0)
