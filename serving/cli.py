@@ -167,7 +167,7 @@ def validate(params: ParamsOpt = Path("params.yaml")) -> None:
     from features.io.warehouse import connect
 
     p = _params(params)
-    con = connect(p.warehouse.url)
+    con = connect(p.warehouse.url, must_exist=True)
     result = check_warehouse(con, now=_now() + dt.timedelta(hours=p.validation.future_skew_hours))
     quarantine = result.quarantine.to_pandas()
     t = RichTable(title="warehouse check")
@@ -235,7 +235,7 @@ def report(
         def tick(step: str) -> None:
             bar.update(task, completed=next(done), description=f"{name}: {step}")
 
-        con = connect(p.warehouse.url)
+        con = connect(p.warehouse.url, must_exist=True)
         if kind is ReportKind.drift:
             from serving.drift import drift_history
             from serving.reports.drift import build_drift_report
@@ -377,7 +377,7 @@ def features(
 
     p = _params(params)
     day = as_of.date()
-    con = connect(p.warehouse.url)
+    con = connect(p.warehouse.url, must_exist=True)
     with console.status(f"building features as of {day:%Y-%m-%d} ..."):
         rows = write_features(con, day, params=p)
         summary = summarize_features(con, day)
@@ -397,7 +397,7 @@ def train_clv_command(params: ParamsOpt = Path("params.yaml")) -> None:
 
     p = _params(params)
     with console.status("training clv (features per cutoff, BG/NBD + GG, LightGBM) ..."):
-        result = train_clv(connect(p.warehouse.url), p)
+        result = train_clv(connect(p.warehouse.url, must_exist=True), p)
     print_train_result(result)
 
 
@@ -436,7 +436,7 @@ def train_size(params: ParamsOpt = Path("params.yaml")) -> None:
     from training.train_size import train_size as run_training
 
     p = _params(params)
-    con = connect(p.warehouse.url)
+    con = connect(p.warehouse.url, must_exist=True)
     with console.status("training the size recommender (fit, 1-LV baseline, refit) ..."):
         result = run_training(con, p)
     print_train_result(result)
@@ -580,7 +580,7 @@ def score(
 
     p = _params(params)
     day = as_of.date() if as_of else default_as_of()
-    con = connect(p.warehouse.url)
+    con = connect(p.warehouse.url, must_exist=True)
     with scoring_lock(p.path(p.serving.lock_path), wait_seconds=wait):
         result, files = _score_one(con, day, p)
     print_score_result(result, files)
@@ -609,7 +609,7 @@ def nightly(
     from serving.nightly import run_nightly
 
     p = _params(params)
-    con = connect(p.warehouse.url)
+    con = connect(p.warehouse.url, must_exist=True)
 
     def plan(result) -> None:
         if result.abandoned:
@@ -692,7 +692,7 @@ def train_churn_command(params: ParamsOpt = Path("params.yaml")) -> None:
     from training.train_churn import STEPS, train_churn
 
     p = _params(params)
-    con = connect(p.warehouse.url)
+    con = connect(p.warehouse.url, must_exist=True)
     columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("train churn", total=len(STEPS))
@@ -716,7 +716,7 @@ def promote(
 
     p = _params(params)
     evaluator_for(name)  # an unknown name fails before the warehouse is opened
-    con = connect(p.warehouse.url)
+    con = connect(p.warehouse.url, must_exist=True)
     with console.status(f"scoring {name}@challenger and {name}@champion on the test window"):
         decision = promote_model(name, con, p)
     colour = "green" if decision.promoted else "yellow"
@@ -743,7 +743,7 @@ def tune_churn_command(
 
     p = _params(params)
     n = trials or p.churn.tune.n_trials
-    con = connect(p.warehouse.url)
+    con = connect(p.warehouse.url, must_exist=True)
     columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("tune churn: building fold snapshots", total=n)

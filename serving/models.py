@@ -46,6 +46,7 @@ class Champion:
     run_id: str | None
     inputs: list[str]
     model: Any  # mlflow.pyfunc.PyFuncModel
+    optional: tuple[str, ...] = ()  # inputs the signature marks required=False
 
     @property
     def label(self) -> str:
@@ -103,13 +104,21 @@ def resolve_champions(params: Params) -> dict[str, Champion]:
                 "check its inputs (log the model with signature=...)"
             )
         inputs = list(signature.inputs.input_names())
-        out[role] = Champion(role, name, str(mv.version), mv.run_id, inputs, model)
+        # The size model's request keys (product_id / category) may be left out. A feature
+        # model's signature marks every column that had a null in its input example as
+        # optional, yet a feature the builders do not make still means another model.
+        optional = (
+            tuple(c.name for c in signature.inputs.inputs if not c.required)
+            if role == "size"
+            else ()
+        )
+        out[role] = Champion(role, name, str(mv.version), mv.run_id, inputs, model, optional)
     return out
 
 
 def check_inputs(champion: Champion, available: list[str]) -> None:
-    """Refuse a model whose signature asks for columns the features do not have."""
-    missing = [c for c in champion.inputs if c not in available]
+    """Refuse a model whose signature requires columns the features do not have."""
+    missing = [c for c in champion.inputs if c not in available and c not in champion.optional]
     if missing:
         raise ModelError(
             f"{champion.label} ({champion.role}) needs {len(missing)} column(s) the features "
@@ -131,7 +140,7 @@ def predict_batches(
     wanted = MODEL_OUTPUTS[champion.role]
     if frame.empty:
         return pd.DataFrame({KEY: pd.Series(dtype=object), **{c: [] for c in wanted}})
-    inputs = frame[champion.inputs]
+    inputs = frame[[c for c in champion.inputs if c in frame.columns]]
     parts = []
     for start in range(0, len(inputs), batch_rows):
         batch = inputs.iloc[start : start + batch_rows]

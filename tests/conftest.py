@@ -19,6 +19,17 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 NOW = dt.datetime(2026, 1, 1)
 
 
+@pytest.fixture(autouse=True)
+def own_tracking_store(monkeypatch):
+    """Each test resolves its MLflow store from its own params.
+
+    ``mlflow.set_tracking_uri`` exports ``MLFLOW_TRACKING_URI``, which params prefer over
+    ``mlflow.tracking_uri``: without this, a store set up by an earlier test leaks into the
+    next one (registering ``v2`` where the test expects ``v1``).
+    """
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+
+
 @pytest.fixture
 def shared_data() -> Path:
     """``../shared/data``; tests that need it skip with a reason when it is absent."""

@@ -22,8 +22,15 @@ if TYPE_CHECKING:
     from ibis.backends import BaseBackend
 
 
-def connect(url: str, *, read_only: bool = False) -> BaseBackend:
-    """Open the warehouse at ``url`` (``duckdb:////abs/path.duckdb`` or any Ibis URL)."""
+def connect(url: str, *, read_only: bool = False, must_exist: bool | None = None) -> BaseBackend:
+    """Open the warehouse at ``url`` (``duckdb:////abs/path.duckdb`` or any Ibis URL).
+
+    ``must_exist`` (default: ``read_only``) refuses a DuckDB file that is not there yet,
+    naming the commands that create it. Commands that only read open read-write with
+    ``must_exist=True`` when they may run in a process that already holds a read-write
+    handle on the same file (``journey run``): DuckDB refuses to mix the two.
+    """
+    must_exist = read_only if must_exist is None else must_exist
     if url.startswith("duckdb:"):
         duckdb_compat.apply()
         path = url_path(url)
@@ -36,7 +43,7 @@ def connect(url: str, *, read_only: bool = False) -> BaseBackend:
                 )
             con = ibis.duckdb.connect(":memory:")
         else:
-            if read_only and not path.exists():
+            if must_exist and not path.exists():
                 raise JourneyError(
                     f"no warehouse at {path}: run `journey simulate` or `journey load` first"
                 )

@@ -268,6 +268,8 @@ def fitted(training_frame):
     from models.size_recommender import SizeRecommender
 
     return SizeRecommender(random_state=0).fit(training_frame, training_frame["fit"])
+
+
 # ----------------------------------------------------------------- CLV (BG/NBD + Gamma-Gamma)
 
 BGNBD_TRUTH = {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5}  # time unit: weeks

@@ -5,6 +5,7 @@ import datetime as dt
 import pyarrow as pa
 from typer.testing import CliRunner
 
+from features.builders import feature_families
 from features.contract.schema import TABLES
 from features.io.warehouse import connect
 from serving.cli import app
@@ -30,7 +31,8 @@ def test_features_command_writes_and_summarizes(tmp_path):
     for _ in range(2):
         result = runner.invoke(app, args, env={"COLUMNS": "200"})
         assert result.exit_code == 0, result.output
-    assert "3 customers x 80 features" in result.output
+    n_features = sum(len(names) for names in feature_families().values())
+    assert f"3 customers x {n_features} features" in result.output
     assert "recency_days" in result.output and "plan: none 100%" in result.output
     assert "wrote 3 rows to warehouse table `features` (as_of = 2024-07-01)" in result.output
     con = connect(url)

@@ -1,18 +1,11 @@
 """`journey train size` and `journey recommend-size` on a small simulated warehouse."""
 
 import mlflow
-import pytest
 from typer.testing import CliRunner
 
 from serving.cli import app
 
 ENV = {"COLUMNS": "200"}
-
-
-@pytest.fixture(autouse=True)
-def own_store(monkeypatch):
-    # mlflow.set_tracking_uri exports MLFLOW_TRACKING_URI, which params would then prefer.
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
 
 
 def test_train_then_recommend_falls_back_to_the_challenger(tmp_path):
