@@ -42,7 +42,13 @@ import pyarrow as pa
 
 from features.config import Params
 from features.errors import JourneyError
-from features.io.spark import AS_OF, count_partition, to_spark, write_partition
+from features.io.spark import (
+    AS_OF,
+    count_partition,
+    drop_partition,
+    to_spark,
+    write_partition,
+)
 from features.store import feature_snapshot
 from serving.manifest import SUCCEEDED, RunRecord
 from serving.models import Champion, ModelError, check_inputs, resolve_champions
@@ -215,16 +221,22 @@ def predict(
 
     inputs = model_inputs(champions, features.columns)
     df = features.withColumn("category", F.lit(size_category)) if "size" in champions else features
+    # Spark runs each model (an iterator pandas UDF) in its own Arrow pass over the rows.
+    scored = df.select(
+        F.col(KEY),
+        *(
+            udf(F.struct(*(F.col(c) for c in inputs[role]))).alias(f"__{role}")
+            for role, udf in udfs.items()
+        ),
+    )
     outputs: list[Column] = [F.col(KEY)]
-    for role, udf in udfs.items():
-        struct = F.struct(*(F.col(c) for c in inputs[role]))
-        df = df.withColumn(f"__{role}", udf(struct))
+    for role in udfs:
         for name, typ in ((f.name, f.dataType) for f in output_struct(role).fields):
             value = F.col(f"__{role}.{name}")
             if typ.typeName() == "string":
                 value = F.when(value.isin(*UDF_NULL_TEXT), F.lit(None)).otherwise(value)
             outputs.append(value.alias(name))
-    return df.select(*outputs)
+    return scored.select(*outputs)
 
 
 def _assembler(
@@ -289,11 +301,13 @@ def score_date_spark(
         for champion in champions.values():
             check_outputs(champion)
         run.models = {role: c.label for role, c in champions.items()}
+        expr = feature_snapshot(dict(tables), as_of, params=params)
+        model_inputs(champions, list(expr.columns))  # refuse a model before anything runs
         udfs = champion_udfs(session, champions)
     flagged = None
     try:
         with _stage(run, "features", progress):
-            snapshot = to_spark(con, feature_snapshot(dict(tables), as_of, params=params))
+            snapshot = to_spark(con, expr)
             keep = active_filter(snapshot.columns, params.serving.active_within_days)
             flagged = snapshot.withColumn(
                 "__active", keep if keep is not None else F.lit(True)
@@ -311,7 +325,10 @@ def score_date_spark(
             )
         with _stage(run, "predict_and_write", progress):
             # Spark runs the models here, as it writes (everything above but the counts is lazy).
-            write_partition(rows, path)
+            if run.rows_scored:
+                write_partition(rows, path)
+            else:  # nobody active: the date holds no rows (an empty write would keep old ones)
+                drop_partition(session, path, as_of)
             run.rows_out = count_partition(session, path, as_of)
     except JourneyError:
         raise

@@ -20,7 +20,7 @@ import shutil
 import sys
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import ibis
 
@@ -187,11 +187,30 @@ def write_partition(df: DataFrame, path: str) -> None:
     )
 
 
-def count_partition(session: SparkSession, path: str, as_of: dt.date) -> int:
-    """Rows stored for ``as_of`` under ``path``."""
-    from pyspark.sql import functions as F
+def partition_path(path: str, as_of: dt.date) -> str:
+    """``path/as_of=YYYY-MM-DD``: where one date's rows live."""
+    return f"{path.rstrip('/')}/{AS_OF}={as_of:%Y-%m-%d}"
 
-    return int(session.read.parquet(path).filter(F.col(AS_OF) == F.lit(as_of)).count())
+
+def _hadoop_path(session: SparkSession, path: str) -> tuple[Any, Any]:
+    # Through the JVM's Hadoop FileSystem, so local, hdfs:// and s3a:// paths all work.
+    sc: Any = session.sparkContext
+    hpath = sc._jvm.org.apache.hadoop.fs.Path(path)
+    return hpath.getFileSystem(sc._jsc.hadoopConfiguration()), hpath
+
+
+def drop_partition(session: SparkSession, path: str, as_of: dt.date) -> None:
+    """Delete ``as_of``'s partition (writing no rows with dynamic overwrite keeps the old ones)."""
+    fs, hpath = _hadoop_path(session, partition_path(path, as_of))
+    if fs.exists(hpath):
+        fs.delete(hpath, True)
+
+
+def count_partition(session: SparkSession, path: str, as_of: dt.date) -> int:
+    """Rows stored for ``as_of`` under ``path`` (0 without a partition)."""
+    part = partition_path(path, as_of)
+    fs, hpath = _hadoop_path(session, part)
+    return int(session.read.parquet(part).count()) if fs.exists(hpath) else 0
 
 
 def write_features(
