@@ -839,12 +839,13 @@ def export_parquet(
             bar.update(task, completed=list(TABLES).index(name), description=f"export {name}")
 
         rows = export(con, folder, on_table=step)
-    t = RichTable(title=f"canonical tables -> {folder}")
+    t = RichTable(title="canonical tables")
     t.add_column("table")
     t.add_column("rows", justify="right")
     for name, n in rows.items():
         t.add_row(name, f"{n:,}")
     console.print(t)
+    console.print(f"wrote {len(rows)} tables to {folder}", highlight=False)
 
 
 def _features_spark(p, day: dt.date, source: str | None) -> None:

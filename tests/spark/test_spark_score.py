@@ -237,10 +237,11 @@ def test_missing_reasons_stay_null_through_spark_udf(spark, world):
     """mlflow's spark_udf turns a None into the text 'None' in a batch that holds text."""
     from mlflow.models import infer_signature
 
-    from serving.models import Champion, configure_tracking
+    from serving.models import Champion
     from serving.spark_score import champion_udfs, predict
+    from training.tracking import configure
 
-    configure_tracking(world.params)
+    configure(world.params)  # the world's experiment, so artifacts stay in its folder
     x = pd.DataFrame({"customer_id": ["c1", "c2", "c3"], "recency_days": [1.0, 2.0, np.nan]})
     with mlflow.start_run():
         info = mlflow.pyfunc.log_model(
