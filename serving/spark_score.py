@@ -78,9 +78,16 @@ PROGRESS_ENV = "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"
 
 
 @contextlib.contextmanager
-def _stage(run: RunRecord, name: str, progress: Callable[[str], None] | None) -> Iterator[None]:
+def _stage(
+    run: RunRecord,
+    name: str,
+    progress: Callable[[str], None] | None,
+    session: SparkSession | None = None,
+) -> Iterator[None]:
     if progress is not None:
         progress(name)
+    if session is not None:  # names the stage's jobs in the Spark UI and event log
+        session.sparkContext.setJobDescription(f"journey score {run.as_of:%Y-%m-%d}: {name}")
     start = time.perf_counter()
     try:
         yield
@@ -306,7 +313,7 @@ def score_date_spark(
         udfs = champion_udfs(session, champions)
     flagged = None
     try:
-        with _stage(run, "features", progress):
+        with _stage(run, "features", progress, session):
             snapshot = to_spark(con, expr)
             keep = active_filter(snapshot.columns, params.serving.active_within_days)
             flagged = snapshot.withColumn(
@@ -323,7 +330,7 @@ def score_date_spark(
                 _assembler(as_of=as_of, params=params, models=run.models, run_id=run.run_id),
                 predictions_struct(),
             )
-        with _stage(run, "predict_and_write", progress):
+        with _stage(run, "predict_and_write", progress, session):
             # Spark runs the models here, as it writes (everything above but the counts is lazy).
             if run.rows_scored:
                 write_partition(rows, path)
@@ -337,6 +344,7 @@ def score_date_spark(
     finally:
         if flagged is not None:
             flagged.unpersist()
+        session.sparkContext.setJobDescription(None)  # type: ignore[arg-type]
     run.status = SUCCEEDED
     run.finished_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     return ScoreResult(run=run, target=path)
