@@ -106,7 +106,8 @@ def event_log_metrics(folder: Path) -> dict[str, Any]:
     """Task metrics summed per job description (the scorer names its stages' jobs)."""
     stage_job: dict[int, str] = {}
     out: dict[str, dict[str, float]] = {}
-    for file in sorted(folder.iterdir()):
+    # Spark 4 rolls event logs: eventlog_v2_<app>/events_<n>_<app> (+ an appstatus marker).
+    for file in sorted(f for f in folder.rglob("events_*") if f.is_file()):
         with file.open(encoding="utf-8") as f:
             for line in f:
                 event = json.loads(line)

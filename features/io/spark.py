@@ -8,8 +8,9 @@ writes results as Parquet partitioned by ``as_of``, replacing that date's partit
 The session runs in UTC with Arrow on. ``PYSPARK_PYTHON`` and ``PYSPARK_DRIVER_PYTHON``
 default to the running interpreter, so Python workers see the same packages (the models
 are unpickled there). ``SPARK_HOME``, ``JAVA_HOME`` and ``SPARK_CONF_DIR`` are left to
-Spark. Under ``spark-submit`` the master, driver and executor settings come from its
-command line; params then only set the SQL settings below and ``spark.conf``.
+Spark. Under ``spark-submit`` the master, driver and executor settings, and the
+executors' Python (``spark.pyspark.python``), come from its command line; params then
+only set the SQL settings below and ``spark.conf``.
 """
 
 from __future__ import annotations
@@ -88,10 +89,11 @@ def spark_conf(sp: SparkParams, *, submitted: bool) -> dict[str, str]:
 def spark_session(params: Params) -> SparkSession:
     """Get or create the SparkSession configured by ``params.spark``."""
     ensure_java()
-    worker_python()
     from pyspark.sql import SparkSession
 
     submitted = SUBMIT_ENV in os.environ
+    if not submitted:  # spark-submit users name the executors' Python (spark.pyspark.python)
+        worker_python()
     builder = SparkSession.builder
     for key, value in spark_conf(params.spark, submitted=submitted).items():
         builder = builder.config(key, value)
