@@ -4,7 +4,8 @@ Every tunable number and date lives in ``params.yaml``; environment-specific val
 come from environment variables:
 
 - ``JOURNEY_WAREHOUSE`` overrides ``warehouse.url``;
-- ``MLFLOW_TRACKING_URI`` overrides ``mlflow.tracking_uri``.
+- ``MLFLOW_TRACKING_URI`` overrides ``mlflow.tracking_uri``;
+- ``JOURNEY_SPARK_MASTER`` overrides ``spark.master``.
 
 Relative paths in URLs (``duckdb:///data/w.duckdb``, ``sqlite:///mlflow/mlflow.db``,
 SQLAlchemy style: three slashes relative, four absolute) resolve against the folder
@@ -36,6 +37,7 @@ from features.errors import ConfigError, unknown_name_message
 WAREHOUSE_ENV = "JOURNEY_WAREHOUSE"
 TRACKING_ENV = "MLFLOW_TRACKING_URI"
 WRITEBACK_ENV = "JOURNEY_WRITEBACK"
+SPARK_MASTER_ENV = "JOURNEY_SPARK_MASTER"
 
 
 class Section(BaseModel):
@@ -692,6 +694,43 @@ class ServingParams(Section):
         return dict(sorted(v.items(), key=lambda kv: -kv[1]))
 
 
+class SparkParams(Section):
+    """The Spark engine (``journey features|score --engine spark``, features.io.spark).
+
+    Paths are folders (local, ``hdfs://``, ``s3a://``...); relative ones resolve against
+    the params file's folder. Under ``spark-submit`` the master, driver and executor
+    settings come from its command line instead (see docs/scale.md).
+    """
+
+    master: str = "local[2]"
+    app_name: str = Field("customer-journey", min_length=1)
+    driver_memory: str = "2g"
+    executor_memory: str = "2g"
+    executor_cores: int | None = Field(None, gt=0)
+    executor_instances: int | None = Field(None, gt=0)
+    # Partitions after a shuffle (joins, group-bys): about 2-3 per core in the cluster.
+    shuffle_partitions: int = Field(8, gt=0)
+    # Rows per Arrow batch handed to each model UDF (spark.sql.execution.arrow.maxRecordsPerBatch).
+    arrow_batch_rows: int = Field(10_000, gt=0)
+    # The canonical tables, one Parquet folder per table (`journey export-parquet`).
+    source: str = "data/canonical"
+    # Feature snapshots and predictions, Parquet partitioned by as_of.
+    features: str = "data/features"
+    predictions: str = "data/predictions"
+    # Top rows by value at risk collected to the driver for the risk list CSV and page.
+    risk_list_rows: int = Field(10_000, gt=0)
+    # Any other Spark setting, e.g. {"spark.local.dir": "/mnt/tmp"}; applied last.
+    conf: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("conf", mode="before")
+    @classmethod
+    def _conf_as_text(cls, v: Any) -> Any:
+        # YAML reads `true` and `4` as bool and int; Spark takes every setting as text.
+        if isinstance(v, Mapping):
+            return {str(k): str(x).lower() if isinstance(x, bool) else str(x) for k, x in v.items()}
+        return v
+
+
 class ChurnBoosterParams(Section):
     """LightGBM hyperparameters of the churn classifier (models.churn_classifier)."""
 
@@ -809,6 +848,7 @@ class Params(Section):
     clv: ClvParams = ClvParams()
     serving: ServingParams = ServingParams()
     churn: ChurnParams = ChurnParams()
+    spark: SparkParams = SparkParams()
 
     @field_validator("root")
     @classmethod
@@ -888,6 +928,7 @@ def parse_params(
     warehouse = env.get(WAREHOUSE_ENV) or params.warehouse.url
     tracking = env.get(TRACKING_ENV) or params.mlflow.tracking_uri
     writeback = env.get(WRITEBACK_ENV) or params.serving.writeback_url
+    master = env.get(SPARK_MASTER_ENV) or params.spark.master
     return params.model_copy(
         update={
             "warehouse": params.warehouse.model_copy(
@@ -906,6 +947,7 @@ def parse_params(
                     else resolve_url(writeback, params.root)
                 }
             ),
+            "spark": params.spark.model_copy(update={"master": master}),
         }
     )
 

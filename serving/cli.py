@@ -39,6 +39,27 @@ ParamsOpt = Annotated[
 ]
 
 
+class Engine(StrEnum):
+    duckdb = "duckdb"
+    spark = "spark"
+
+
+EngineOpt = Annotated[
+    Engine,
+    typer.Option(
+        "--engine",
+        help="duckdb: the warehouse; spark: Parquet in and out on Spark (params.yaml `spark:`).",
+    ),
+]
+SourceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--source",
+        help="With --engine spark: the canonical tables' Parquet folder [default: spark.source].",
+    ),
+]
+
+
 def _params(path: Path):
     from features.config import load_params
 
@@ -366,17 +387,24 @@ def features(
         ),
     ],
     params: ParamsOpt = Path("params.yaml"),
+    engine: EngineOpt = Engine.duckdb,
+    source: SourceOpt = None,
 ) -> None:
     """Build customer features as of a date into the warehouse table `features`.
 
     Rows are keyed by (customer_id, as_of); re-running a date replaces its rows in one
-    transaction. Prints rows, columns, null shares and a few distributions.
+    transaction. Prints rows, columns, null shares and a few distributions. With
+    `--engine spark`: from the Parquet folder `spark.source` into Parquet under
+    `spark.features`, partitioned by as_of (re-running a date replaces its partition).
     """
     from features.io.warehouse import connect
     from features.store import summarize_features, write_features
 
     p = _params(params)
     day = as_of.date()
+    if engine is Engine.spark:
+        _features_spark(p, day, source)
+        return
     con = connect(p.warehouse.url, must_exist=True)
     with console.status(f"building features as of {day:%Y-%m-%d} ..."):
         rows = write_features(con, day, params=p)
@@ -567,12 +595,18 @@ def score(
     as_of: AsOfOpt = None,
     params: ParamsOpt = Path("params.yaml"),
     wait: WaitOpt = 0.0,
+    engine: EngineOpt = Engine.duckdb,
+    source: SourceOpt = None,
 ) -> None:
     """Score every active customer as of a date and write predictions and the risk list.
 
     Loads models:/<name>@champion for churn, churn_survival, clv and size, replaces that
     date's rows in `predictions` in one transaction, records the run in `scoring_runs`
-    and drift in `drift`, then writes the risk list (CSV and HTML).
+    and drift in `drift`, then writes the risk list (CSV and HTML). With `--engine
+    spark`: features from the Parquet folder `spark.source`, each champion through
+    mlflow's spark_udf, predictions as Parquet under `spark.predictions` partitioned by
+    as_of (re-running a date replaces its partition), the risk list from the top
+    `spark.risk_list_rows` (no manifest or drift: those live in the warehouse).
     """
     from features.io.warehouse import connect
     from serving.lock import scoring_lock
@@ -580,6 +614,10 @@ def score(
 
     p = _params(params)
     day = as_of.date() if as_of else default_as_of()
+    if engine is Engine.spark:
+        with scoring_lock(p.path(p.serving.lock_path), wait_seconds=wait):
+            _score_spark(p, day, source)
+        return
     con = connect(p.warehouse.url, must_exist=True)
     with scoring_lock(p.path(p.serving.lock_path), wait_seconds=wait):
         result, files = _score_one(con, day, p)
@@ -762,6 +800,95 @@ def tune_churn_command(
     console.print(result.summary(), highlight=False)
     console.print("[bold]best params[/bold] (paste under churn.classifier in params.yaml):")
     console.print(yaml.safe_dump(result.best_params, sort_keys=False), highlight=False)
+
+
+def _spark(p):
+    """The Spark session and its Ibis backend, started with a spinner (the JVM takes seconds)."""
+    from features.io.spark import connect, spark_session
+
+    with console.status(f"starting Spark ({p.spark.master}) ..."):
+        return connect(spark_session(p))
+
+
+@app.command("export-parquet")
+def export_parquet(
+    to: Annotated[
+        Path | None,
+        typer.Option("--to", help="Folder for the Parquet tables [default: spark.source]."),
+    ] = None,
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Write the warehouse's canonical tables to a Parquet folder, one sub-folder per table.
+
+    What `--engine spark` reads; each table's folder is replaced whole.
+    """
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from features.contract.schema import TABLES
+    from features.io.parquet import export_parquet as export
+    from features.io.warehouse import connect
+
+    p = _params(params)
+    folder = to or p.path(p.spark.source)
+    con = connect(p.warehouse.url, must_exist=True)
+    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("export", total=len(TABLES))
+
+        def step(name: str) -> None:
+            bar.update(task, completed=list(TABLES).index(name), description=f"export {name}")
+
+        rows = export(con, folder, on_table=step)
+    t = RichTable(title="canonical tables")
+    t.add_column("table")
+    t.add_column("rows", justify="right")
+    for name, n in rows.items():
+        t.add_row(name, f"{n:,}")
+    console.print(t)
+    console.print(f"wrote {len(rows)} tables to {folder}", highlight=False)
+
+
+def _features_spark(p, day: dt.date, source: str | None) -> None:
+    from features.io.spark import canonical_tables, read_partitions, spark_path, write_features
+    from features.store import FEATURES_TABLE, summarize_features
+
+    con = _spark(p)
+    src = source or spark_path(p, p.spark.source)
+    out = spark_path(p, p.spark.features)
+    with console.status(f"building features as of {day:%Y-%m-%d} on Spark from {src} ..."):
+        rows = write_features(con, canonical_tables(con, src), day, params=p, path=out)
+        read_partitions(con, out, FEATURES_TABLE)
+        summary = summarize_features(con, day)
+    print_feature_summary(summary)
+    console.print(f"wrote {rows:,} rows to {out}/as_of={day:%Y-%m-%d}", highlight=False)
+
+
+def _score_spark(p, day: dt.date, source: str | None) -> None:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from features.io.spark import canonical_tables, spark_path
+    from serving.spark_score import STAGES, score_date_spark, write_risk_list_spark
+
+    con = _spark(p)
+    tables = canonical_tables(con, source or spark_path(p, p.spark.source))
+    out = spark_path(p, p.spark.predictions)
+    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task(f"score {day:%Y-%m-%d} on Spark", total=len(STAGES) + 1)
+
+        def tick(stage: str) -> None:
+            bar.update(task, completed=STAGES.index(stage), description=f"{day:%Y-%m-%d}: {stage}")
+
+        result = score_date_spark(con, tables, day, params=p, path=out, progress=tick)
+        bar.update(task, completed=len(STAGES), description=f"{day:%Y-%m-%d}: risk list")
+        files = write_risk_list_spark(con, tables, out, day, params=p, generated_at=_now())
+    print_score_result(result, files)
+    if files.rows < result.rows_out:
+        console.print(
+            f"the risk list holds the top {files.rows:,} of {result.rows_out:,} by value at "
+            "risk (spark.risk_list_rows)",
+            highlight=False,
+        )
 
 
 def main() -> None:

@@ -29,6 +29,7 @@ from serving.reports.html import render_template
 from serving.risk_list_page import SCRIPT, STYLE, TEMPLATE
 
 if TYPE_CHECKING:
+    import ibis.expr.types as ir
     from ibis.backends import BaseBackend
 
     from features.config import Params
@@ -67,6 +68,27 @@ class RiskListFiles:
     csv: Path
     html: Path
     rows: int
+
+
+@dataclass(frozen=True)
+class RiskTotals:
+    """Figures over every customer scored that day, for the page's header."""
+
+    customers: int
+    value_at_risk: float
+    tiers: dict[str, int]
+
+
+def risk_totals(ranked: pd.DataFrame) -> RiskTotals:
+    """Customers, summed value at risk and customers per tier of a whole day's list."""
+    if ranked.empty:
+        return RiskTotals(0, 0.0, {})
+    tiers = ranked.risk_tier.dropna().value_counts()
+    return RiskTotals(
+        len(ranked),
+        float(ranked.value_at_risk.fillna(0).sum()),
+        {str(t): int(n) for t, n in tiers.items()},
+    )
 
 
 def rank_risk_list(
@@ -128,8 +150,13 @@ def render_risk_page(
     as_of: dt.date,
     rows: int,
     generated_at: dt.datetime | None = None,
+    totals: RiskTotals | None = None,
 ) -> str:
-    """The HTML page: the top ``rows`` of ``ranked`` and each shown customer's score history."""
+    """The HTML page: the top ``rows`` of ``ranked`` and each shown customer's score history.
+
+    The header's figures come from ``totals`` when ``ranked`` holds only the top of the
+    day's list (the Spark engine collects the top rows only); else from ``ranked``.
+    """
     shown = ranked.head(rows)
     columns = [c for c in PAGE_COLUMNS if c[0] in shown.columns]
     keep = [c for c in shown.columns if c != AS_OF]
@@ -153,17 +180,12 @@ def render_risk_page(
     reasons = sorted({str(r[c]) for r in records for c in REASON_FEATURES if r.get(c)})
     actions = sorted({str(r["recommended_action"]) for r in records if r.get("recommended_action")})
     digest = base64.b64encode(hashlib.sha256(SCRIPT.encode()).digest()).decode()
-    total = len(ranked)
-    at_risk = float(ranked.value_at_risk.fillna(0).sum()) if total else 0.0
+    totals = totals or risk_totals(ranked)
     facts = [
-        ("customers scored", f"{total:,}"),
+        ("customers scored", f"{totals.customers:,}"),
         ("shown here", f"{len(shown):,} (top by value at risk)"),
-        ("value at risk", f"{at_risk:,.0f}"),
-        *(
-            (f"tier {t}", f"{int((ranked.risk_tier == t).sum()):,}")
-            for t in sorted(ranked.risk_tier.dropna().unique())
-            if total
-        ),
+        ("value at risk", f"{totals.value_at_risk:,.0f}"),
+        *((f"tier {t}", f"{totals.tiers[t]:,}") for t in sorted(totals.tiers)),
     ]
     return render_template(
         "risk_list.html",
@@ -183,21 +205,28 @@ def render_risk_page(
     )
 
 
-def customer_columns(con: BaseBackend, params: Params) -> pd.DataFrame | None:
-    """``customer_id`` + segment + configured contact columns from ``customers``, or None."""
+def select_customer_columns(customers: ir.Table, params: Params) -> ir.Table | None:
+    """``customer_id`` + segment + configured contact columns of ``customers``, or None."""
     s = params.serving
     wanted = [c for c in (s.segment_column, *s.contact_columns) if c]
-    if not wanted or "customers" not in con.list_tables():
+    if not wanted:
         return None
-    have = con.table("customers").columns
+    have = customers.columns
     for c in wanted:
         if c not in have:
             raise JourneyError(
                 "serving.contact_columns / segment_column: "
                 + unknown_name_message("customers column", c, have)
             )
-    t = con.table("customers").select(KEY, *wanted)
-    return t.to_pyarrow().to_pandas()
+    return customers.select(KEY, *wanted)
+
+
+def customer_columns(con: BaseBackend, params: Params) -> pd.DataFrame | None:
+    """``customer_id`` + segment + configured contact columns from ``customers``, or None."""
+    if "customers" not in con.list_tables():
+        return None
+    t = select_customer_columns(con.table("customers"), params)
+    return None if t is None else t.to_pyarrow().to_pandas()
 
 
 def write_risk_list(
