@@ -8,7 +8,7 @@
 2. build the snapshot as of the date's midnight with the training code
    (:func:`features.store.feature_snapshot`, the same Ibis expressions, on the PySpark
    backend) and keep the active customers (``serving.active_within_days``, as
-   :func:`serving.score.active_mask`);
+   :func:`features.store.active_mask`);
 3. score each champion with ``mlflow.pyfunc.spark_udf`` (``env_manager="local"``; the
    executors run this interpreter), asking for a struct of the contract's outputs
    (``serving.predictions.MODEL_OUTPUTS``); the size model gets ``customer_id`` and
@@ -49,7 +49,7 @@ from features.io.spark import (
     to_spark,
     write_partition,
 )
-from features.store import feature_snapshot
+from features.store import ACTIVITY_DAYS, feature_snapshot
 from serving.manifest import SUCCEEDED, RunRecord
 from serving.models import Champion, ModelError, check_inputs, resolve_champions
 from serving.predictions import KEY, MODEL_OUTPUTS, PREDICTIONS_SCHEMA, assemble_predictions
@@ -61,7 +61,7 @@ from serving.risk_list import (
     select_customer_columns,
     write_csv,
 )
-from serving.score import ACTIVITY_DAYS, ScoreResult, ScoringError, check_actions
+from serving.score import ScoreResult, ScoringError, check_actions
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -183,7 +183,7 @@ def champion_udfs(session: SparkSession, champions: Mapping[str, Champion]) -> d
 
 
 def active_filter(columns: list[str], within_days: int | None) -> Column | None:
-    """Spark's form of :func:`serving.score.active_mask`: signed up, ordered or visited
+    """Spark's form of :func:`features.store.active_mask`: signed up, ordered or visited
     within ``within_days`` (a null day count never qualifies); None scores everyone."""
     from pyspark.sql import functions as F
 
