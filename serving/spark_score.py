@@ -13,10 +13,12 @@
    executors run this interpreter), asking for a struct of the contract's outputs
    (``serving.predictions.MODEL_OUTPUTS``); the size model gets ``customer_id`` and
    ``category = serving.size_category``;
-4. turn the outputs into predictions rows with :func:`serving.predictions.assemble_predictions`
+4. with more active customers than ``serving.reasons_top_n``, score churn without reasons,
+   then explain (TreeSHAP) the top N by value at risk only, as the warehouse path does;
+5. turn the outputs into predictions rows with :func:`serving.predictions.assemble_predictions`
    itself, applied to each Arrow batch (``mapInArrow``), so tiers, actions and value at
    risk are computed by the one implementation;
-5. write them as Parquet partitioned by ``as_of`` with dynamic partition overwrite:
+6. write them as Parquet partitioned by ``as_of`` with dynamic partition overwrite:
    re-scoring a date replaces that date's partition and no other.
 
 The risk list (:func:`write_risk_list_spark`) collects the top ``spark.risk_list_rows``
@@ -52,7 +54,14 @@ from features.io.spark import (
 from features.store import ACTIVITY_DAYS, feature_snapshot
 from serving.manifest import SUCCEEDED, RunRecord
 from serving.models import Champion, ModelError, check_inputs, resolve_champions
-from serving.predictions import KEY, MODEL_OUTPUTS, PREDICTIONS_SCHEMA, assemble_predictions
+from serving.predictions import (
+    KEY,
+    MODEL_OUTPUTS,
+    PREDICTIONS_SCHEMA,
+    REASON_FEATURES,
+    REASONS,
+    assemble_predictions,
+)
 from serving.risk_list import (
     RiskListFiles,
     RiskTotals,
@@ -69,7 +78,7 @@ if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
     from pyspark.sql.types import DataType, StructType
 
-STAGES = ("models", "features", "predict_and_write")
+STAGES = ("models", "features", "predict", "reasons", "write")
 # mlflow's spark_udf casts a struct's string fields with numpy's str: a None becomes
 # "None" (NaN "nan", pd.NA "<NA>") whenever a batch holds any text (mlflow 3.17,
 # pyfunc._convert_struct_values). No contract output is ever one of these words.
@@ -169,14 +178,27 @@ def _quiet_mlflow() -> Iterator[None]:
             os.environ[PROGRESS_ENV] = bar
 
 
-def champion_udfs(session: SparkSession, champions: Mapping[str, Champion]) -> dict[str, Any]:
-    """One ``mlflow.pyfunc.spark_udf`` per champion, returning its contract outputs."""
+def champion_udfs(
+    session: SparkSession,
+    champions: Mapping[str, Champion],
+    params: Mapping[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """One ``mlflow.pyfunc.spark_udf`` per champion, returning its contract outputs.
+
+    ``params`` maps a role to the predict params its UDF passes (``{"churn": {"reasons":
+    False}}``), as :func:`serving.models.predict_batches` does.
+    """
     import mlflow.pyfunc
 
+    params = params or {}
     with _quiet_mlflow():
         return {
             role: mlflow.pyfunc.spark_udf(
-                session, c.uri, result_type=output_struct(role), env_manager="local"
+                session,
+                c.uri,
+                result_type=output_struct(role),
+                env_manager="local",
+                params=params.get(role),
             )
             for role, c in champions.items()
         }
@@ -246,6 +268,48 @@ def predict(
     return scored.select(*outputs)
 
 
+def _no_nan(col: Column) -> Column:
+    from pyspark.sql import functions as F
+
+    # Spark orders NaN above every number; pandas' risk_order treats it as missing.
+    return F.coalesce(F.nanvl(col, F.lit(None).cast("double")), F.lit(float("-inf")))
+
+
+def risk_order_columns(columns: list[str]) -> list[Column]:
+    """Spark's form of :func:`serving.predictions.risk_order`: value at risk (or
+    ``p_churn x clv``) then P(churn), highest first, missing last; then ``customer_id``."""
+    from pyspark.sql import functions as F
+
+    p = F.col("p_churn").cast("double")
+    var = (
+        F.col("value_at_risk").cast("double")
+        if "value_at_risk" in columns
+        else p * F.col("clv").cast("double")
+    )
+    return [_no_nan(var).desc(), _no_nan(p).desc(), F.col(KEY).asc()]
+
+
+def reasons_for_top(
+    scored: DataFrame,
+    features: DataFrame,
+    churn: Champion,
+    udf: Any,
+    top_n: int,
+) -> DataFrame:
+    """Churn reasons (``customer_id`` + the reason columns) of the ``top_n`` rows of
+    ``scored`` by value at risk, as :func:`serving.score._reasons_for_top`: TreeSHAP only
+    where the risk list reads it."""
+    from pyspark.sql import functions as F
+
+    top = scored.orderBy(*risk_order_columns(scored.columns)).limit(top_n).select(KEY)
+    return predict(
+        features.join(F.broadcast(top), KEY, "left_semi"),
+        {"churn": churn},
+        {"churn": udf},
+        size_category="",
+    ).select(KEY, *REASONS, *REASON_FEATURES)
+
+
 def _assembler(
     *,
     as_of: dt.date,
@@ -310,8 +374,7 @@ def score_date_spark(
         run.models = {role: c.label for role, c in champions.items()}
         expr = feature_snapshot(dict(tables), as_of, params=params)
         model_inputs(champions, list(expr.columns))  # refuse a model before anything runs
-        udfs = champion_udfs(session, champions)
-    flagged = None
+    flagged = scored = explained = None
     try:
         with _stage(run, "features", progress, session):
             snapshot = to_spark(con, expr)
@@ -325,13 +388,28 @@ def score_date_spark(
             run.rows_in = int(counts["n"]) if counts else 0
             run.rows_scored = int(counts["active"]) if counts else 0
             active = flagged.filter(F.col("__active")).drop("__active")
-            scored = predict(active, champions, udfs, size_category=params.serving.size_category)
-            rows = scored.mapInArrow(
-                _assembler(as_of=as_of, params=params, models=run.models, run_id=run.run_id),
-                predictions_struct(),
-            )
-        with _stage(run, "predict_and_write", progress, session):
-            # Spark runs the models here, as it writes (everything above but the counts is lazy).
+        top_n = params.serving.reasons_top_n or run.rows_scored
+        limited = run.rows_scored > top_n and "churn" in champions
+        with _stage(run, "predict", progress, session):
+            opts = {"churn": {"reasons": False}} if limited else None
+            udfs = champion_udfs(session, champions, opts)
+            size = params.serving.size_category
+            scored = predict(active, champions, udfs, size_category=size).persist()
+            scored.count()  # every model runs here, once
+        out = scored
+        if limited:
+            with _stage(run, "reasons", progress, session):
+                churn = champions["churn"]
+                (explain,) = champion_udfs(session, {"churn": churn}).values()
+                explained = reasons_for_top(scored, active, churn, explain, top_n).persist()
+                explained.count()
+                reason_cols = [*REASONS, *REASON_FEATURES]
+                out = scored.drop(*reason_cols).join(F.broadcast(explained), KEY, "left")
+        rows = out.mapInArrow(
+            _assembler(as_of=as_of, params=params, models=run.models, run_id=run.run_id),
+            predictions_struct(),
+        )
+        with _stage(run, "write", progress, session):
             if run.rows_scored:
                 write_partition(rows, path)
             else:  # nobody active: the date holds no rows (an empty write would keep old ones)
@@ -342,8 +420,9 @@ def score_date_spark(
     except Exception as err:
         raise _spark_failure(as_of, err) from err
     finally:
-        if flagged is not None:
-            flagged.unpersist()
+        for cached in (explained, scored, flagged):
+            if cached is not None:
+                cached.unpersist()
         session.sparkContext.setJobDescription(None)  # type: ignore[arg-type]
     run.status = SUCCEEDED
     run.finished_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -363,8 +442,7 @@ def top_of_day(
     from pyspark.sql import functions as F
 
     day = read_predictions(session, path).filter(F.col(AS_OF) == F.lit(as_of))
-    order = [F.desc_nulls_last("value_at_risk"), F.desc_nulls_last("p_churn"), F.asc(KEY)]
-    top = day.orderBy(*order).limit(rows).toPandas()
+    top = day.orderBy(*risk_order_columns(day.columns)).limit(rows).toPandas()
     agg = day.agg(
         F.count(F.lit(1)).alias("n"), F.sum(F.coalesce("value_at_risk", F.lit(0.0))).alias("var")
     ).first()

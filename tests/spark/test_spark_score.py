@@ -31,7 +31,7 @@ BATCH_DEPENDENT = ("clv_p10", "clv_p90")
 PER_RUN = ("run_id",)
 
 
-def test_predictions_are_identical_on_spark_and_duckdb(duck_scored, spark_scored):
+def test_predictions_are_identical_on_spark_and_duckdb(duck_scored, spark_scored, world):
     want, got = duck_scored.predictions, spark_scored.predictions
     run_d, run_s = duck_scored.result.run, spark_scored.result.run
     assert (run_s.rows_in, run_s.rows_scored) == (run_d.rows_in, run_d.rows_scored)
@@ -58,6 +58,10 @@ def test_predictions_are_identical_on_spark_and_duckdb(duck_scored, spark_scored
             assert a.where(a.notna(), None).tolist() == b.where(b.notna(), None).tolist(), col
             checked[col] = 0.0
     assert got.run_id.nunique() == 1 and got.run_id.iloc[0] == run_s.run_id
+    # Churn reasons for the top reasons_top_n by value at risk only, the same customers.
+    explained = got.reason_1.notna()
+    assert explained.sum() == world.params.serving.reasons_top_n < len(got)
+    assert (explained == want.reason_1.notna()).all()
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "spark_scoring.json").write_text(
         json.dumps(
