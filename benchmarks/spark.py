@@ -186,16 +186,31 @@ def main() -> None:
     parser.add_argument("--stand-in-models", action="store_true")
     parser.add_argument("--driver-memory", default="6g", help="local[2] runs in the driver JVM")
     parser.add_argument("--keep", action="store_true", help="keep the run's folder")
+    parser.add_argument(
+        "--reuse-store", help="score with the models and Parquet a previous --keep run left here"
+    )
     parser.add_argument("--setup-only", help=argparse.SUPPRESS)
     args = parser.parse_args()
     url = f"duckdb:///{RESULTS}/spark_warehouse_{args.customers}.duckdb"
     if args.setup_only:
         setup(args, url, Path(args.setup_only))
         return
-    store = Path(tempfile.mkdtemp(prefix="journey-bench-spark-"))
-    child = [sys.executable, "-m", "benchmarks.spark", *sys.argv[1:], "--setup-only", str(store)]
-    print(f"setup (simulate if needed, train, export Parquet) in {store} ...", flush=True)
-    subprocess.run(child, cwd=ROOT, check=True)
+    if args.reuse_store:
+        store = Path(args.reuse_store)
+        for stale in ("predictions_duckdb", "predictions_spark", "eventlog", "spark-tmp"):
+            shutil.rmtree(store / stale, ignore_errors=True)
+    else:
+        store = Path(tempfile.mkdtemp(prefix="journey-bench-spark-"))
+        child = [
+            sys.executable,
+            "-m",
+            "benchmarks.spark",
+            *sys.argv[1:],
+            "--setup-only",
+            str(store),
+        ]
+        print(f"setup (simulate if needed, train, export Parquet) in {store} ...", flush=True)
+        subprocess.run(child, cwd=ROOT, check=True)
     prepared = json.loads((store / "setup.json").read_text())
 
     import mlflow.pyfunc  # noqa: F401 (a per-process cost, paid before timing)
@@ -279,7 +294,7 @@ def main() -> None:
             "parquet_rows": prepared["rows"],
         },
     )
-    if not args.keep:
+    if not (args.keep or args.reuse_store):
         shutil.rmtree(store, ignore_errors=True)
 
 
