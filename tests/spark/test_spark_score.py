@@ -86,6 +86,16 @@ def test_predictions_are_identical_on_spark_and_duckdb(duck_scored, spark_scored
     )
 
 
+def test_the_warehouse_paths_parquet_reader_reads_spark_predictions(spark_scored, world, dates):
+    from serving.writeback import ParquetTarget
+
+    as_of, _ = dates
+    rows = ParquetTarget(world.root / "predictions").read(since=as_of, until=as_of)
+    assert rows.customer_id.tolist() == spark_scored.predictions.customer_id.tolist()
+    assert set(rows.as_of) == {as_of}
+    assert rows.p_churn.equals(spark_scored.predictions.p_churn)
+
+
 def test_risk_list_order_is_identical(duck_scored, spark_scored, world):
     spark_csv = pd.read_csv(spark_scored.risk_csv, dtype={"customer_id": str})
     duck_csv = pd.read_csv(duck_scored.risk_csv, dtype={"customer_id": str})
