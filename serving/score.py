@@ -63,11 +63,11 @@ STAGES = (
     "churn_survival",
     "clv",
     "size",
+    "reasons",  # only when more customers are active than serving.reasons_top_n
     "assemble",
     "drift",
     "write",
 )
-# Active-customer test: any of these (days before the cutoff) within active_within_days.
 
 
 class ScoringError(JourneyError):

@@ -37,6 +37,19 @@ def test_score_writes_predictions_and_the_risk_list(serving_env):
     assert (params.root / "out/risk_list/risk_list_2024-07-01.html").is_file()
 
 
+def test_score_explains_only_the_top_n_from_the_command_line(serving_env):
+    params, _ = serving_env
+    path = params.root / "params.yaml"
+    path.write_text(path.read_text().replace("serving:\n", "serving:\n  reasons_top_n: 1\n", 1))
+    result = invoke("score", "--as-of", "2024-07-01", "--params", str(path))
+    assert result.exit_code == 0, result.output
+    ranked = pd.read_csv(
+        params.root / "out/risk_list/risk_list_2024-07-01.csv", dtype={"customer_id": str}
+    )
+    assert ranked.customer_id.tolist() == ["b", "a", "c"]
+    assert ranked.reason_1.notna().tolist() == [True, False, False]
+
+
 def test_nightly_catches_up_in_order_then_has_nothing_to_do(serving_env):
     params, url = serving_env
     cfg = str(params.root / "params.yaml")
