@@ -53,13 +53,20 @@ PAGE_COLUMNS = (
     ("segment", "segment", "text"),
     ("risk_tier", "tier", "text"),
     ("p_churn", "P(churn)", "pct"),
-    ("median_days_to_churn", "days to churn", "int"),
+    ("median_days_to_churn", "days to churn", "int"),  # label: MEDIAN_LABELS
     ("clv", "CLV", "money"),
     ("value_at_risk", "value at risk", "money"),
     ("reason_1", "top reason", "text"),
     ("recommended_action", "action", "text"),
     ("recommended_size", "size", "text"),
 )
+# What the survival median means depends on ``labels.churn`` (models/pyfunc_churn_survival.py):
+# under inactivity the event timed is the next order, so a long median is the risky one and
+# "days to churn" would read the wrong way round to a CS lead.
+MEDIAN_LABELS = {
+    "inactivity": "days to next order (median)",
+    "cancellation": "days to churn (median)",
+}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -151,14 +158,24 @@ def render_risk_page(
     rows: int,
     generated_at: dt.datetime | None = None,
     totals: RiskTotals | None = None,
+    churn_definition: str = "inactivity",
 ) -> str:
     """The HTML page: the top ``rows`` of ``ranked`` and each shown customer's score history.
 
     The header's figures come from ``totals`` when ``ranked`` holds only the top of the
     day's list (the Spark engine collects the top rows only); else from ``ranked``.
+    ``churn_definition`` (``labels.churn``) names the survival median's column.
     """
+    if churn_definition not in MEDIAN_LABELS:
+        raise JourneyError(
+            unknown_name_message("churn definition", churn_definition, MEDIAN_LABELS)
+        )
     shown = ranked.head(rows)
-    columns = [c for c in PAGE_COLUMNS if c[0] in shown.columns]
+    columns = [
+        (k, MEDIAN_LABELS[churn_definition] if k == "median_days_to_churn" else label, t)
+        for k, label, t in PAGE_COLUMNS
+        if k in shown.columns
+    ]
     keep = [c for c in shown.columns if c != AS_OF]
     records = [
         {k: _plain(v) for k, v in zip(keep, r, strict=True)}
@@ -245,7 +262,14 @@ def write_risk_list(
     ranked = rank_risk_list(today, customer_columns(con, params))
     folder = params.path(s.risk_list_dir)
     csv = write_csv(ranked, folder / f"risk_list_{as_of:%Y-%m-%d}.csv")
-    page = render_risk_page(ranked, preds, as_of=as_of, rows=s.html_rows, generated_at=generated_at)
+    page = render_risk_page(
+        ranked,
+        preds,
+        as_of=as_of,
+        rows=s.html_rows,
+        generated_at=generated_at,
+        churn_definition=params.labels.churn,
+    )
     html = folder / f"risk_list_{as_of:%Y-%m-%d}.html"
     html.write_text(page, encoding="utf-8")
     return RiskListFiles(csv, html, len(ranked))

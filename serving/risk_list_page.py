@@ -82,6 +82,10 @@ SCRIPT = r"""(function () {
     if (type === "int") return Math.round(Number(v)).toLocaleString("en-US");
     return String(v);
   }
+  function label(key) {  // the page's own column label, so table and panel agree
+    for (var i = 0; i < cols.length; i++) if (cols[i].key === key) return cols[i].label;
+    return key;
+  }
   function keep(r) {
     if (state.tier && r.risk_tier !== state.tier) return false;
     if (state.action && r.recommended_action !== state.action) return false;
@@ -182,7 +186,7 @@ SCRIPT = r"""(function () {
     var facts = [
       ["tier", r.risk_tier], ["P(churn)", fmt(r.p_churn, "pct")],
       ["P(churn) 90 days", fmt(r.p_churn_90d, "pct")],
-      ["median days to churn", fmt(r.median_days_to_churn, "int")],
+      [label("median_days_to_churn"), fmt(r.median_days_to_churn, "int")],
       ["CLV", fmt(r.clv, "money")], ["value at risk", fmt(r.value_at_risk, "money")],
       ["reason 1", r.reason_1], ["reason 2", r.reason_2], ["reason 3", r.reason_3],
       ["action", r.recommended_action], ["recommended size", r.recommended_size]

@@ -493,7 +493,13 @@ def write_risk_list_spark(
     folder = params.path(s.risk_list_dir)
     csv = write_csv(ranked, folder / f"risk_list_{as_of:%Y-%m-%d}.csv")
     page = render_risk_page(
-        ranked, history, as_of=as_of, rows=s.html_rows, generated_at=generated_at, totals=totals
+        ranked,
+        history,
+        as_of=as_of,
+        rows=s.html_rows,
+        generated_at=generated_at,
+        totals=totals,
+        churn_definition=params.labels.churn,
     )
     html = Path(folder / f"risk_list_{as_of:%Y-%m-%d}.html")
     html.write_text(page, encoding="utf-8")

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from features.errors import JourneyError
 from serving.risk_list import rank_risk_list, render_risk_page, write_csv
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
@@ -81,6 +82,20 @@ def test_page_escapes_data_and_allows_only_its_own_script():
     assert "<img src=x" not in page  # in JSON as \u003cimg, in <option> as &lt;img
     assert "script-src 'sha256-" in page and "unsafe-inline'; script-src" in page
     assert page.count("<script") == 2
+
+
+def test_page_names_the_survival_median_by_churn_definition():
+    """Under inactivity the median is the spell to the next order (long = risky)."""
+    ranked = rank_risk_list(PREDICTIONS)
+    inactivity = render_risk_page(ranked, PREDICTIONS, as_of=AS_OF, rows=100)
+    assert ">days to next order (median)</th>" in inactivity
+    assert "days to churn" not in inactivity
+    lapse = render_risk_page(
+        ranked, PREDICTIONS, as_of=AS_OF, rows=100, churn_definition="cancellation"
+    )
+    assert ">days to churn (median)</th>" in lapse
+    with pytest.raises(JourneyError, match="inactivity"):
+        render_risk_page(ranked, PREDICTIONS, as_of=AS_OF, rows=100, churn_definition="inactive")
 
 
 def chromium() -> str:
