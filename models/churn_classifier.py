@@ -3,6 +3,8 @@ time-held-out fold of the latest snapshot cutoffs, optionally blended with BG/NB
 
 from __future__ import annotations
 
+from numbers import Real
+
 import numpy as np
 import pandas as pd
 from lightgbm import LGBMClassifier
@@ -189,7 +191,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         days = self.purchase_model_horizon_days
         if days is None:
             return
-        if isinstance(days, bool) or not isinstance(days, int | float) or not 0 < days < np.inf:
+        if isinstance(days, bool) or not isinstance(days, Real) or not 0 < days < np.inf:
             raise ValueError(
                 f"purchase_model_horizon_days must be None or a number of days > 0; got {days!r}"
             )
