@@ -748,6 +748,8 @@ class ChurnBoosterParams(Section):
     calibration_method: Literal["sigmoid", "isotonic"] = "sigmoid"
     # An int: the latest this many train cutoffs; a float: the latest cutoffs holding this share.
     calibration_size: float | int = 1
+    # Days of the BG/NBD blend's P(no purchase) horizon (the label horizon); null: booster only.
+    purchase_model_horizon_days: float | None = Field(None, gt=0)
     n_jobs: int | None = None
 
 

@@ -1,7 +1,9 @@
 """ChurnClassifier: LightGBM with native missing values and categoricals, calibrated on a
-time-held-out fold of the latest snapshot cutoffs."""
+time-held-out fold of the latest snapshot cutoffs, optionally blended with BG/NBD."""
 
 from __future__ import annotations
+
+from numbers import Real
 
 import numpy as np
 import pandas as pd
@@ -13,10 +15,14 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from features.errors import unknown_name_message
+from models._clv import AGE, FREQUENCY, SPAN
 from models._frame import FrameSchema, check_binary_target, validate_frame
+from models.clv_bgnbd import BetaGeoModel
 from models.reasons import BIAS_COLUMN
 
 CALIBRATION_METHODS = ("sigmoid", "isotonic")
+PURCHASE_HISTORY = (FREQUENCY, SPAN, AGE)
+"""Columns the BG/NBD blend reads (``features.purchase_days``): x, t_x and T in days."""
 
 
 class ChurnClassifier(ClassifierMixin, BaseEstimator):
@@ -27,6 +33,16 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
     latest cutoffs, so it learns how the booster's scores translate into churn rates one
     step forward in time, as they will be used. Calibration is monotone, so the ranking and
     the contributions of :meth:`predict_contributions` are the booster's.
+
+    With ``purchase_model_horizon_days`` set, the calibrator is a logistic stack of the
+    booster's log-odds and the log-odds of a BG/NBD model's P(no purchase day in the next
+    ``purchase_model_horizon_days``) (``purchase_model_``, a
+    :class:`~models.clv_bgnbd.BetaGeoModel` fitted without labels on the purchase
+    histories of the latest cutoff). Why: trees cannot extrapolate, so when the scored
+    customers are older than any trained on (a young cohort, a growing shop), the
+    booster misses how churn rises with age; BG/NBD's closed form carries the history
+    (x, t_x, T) to any age, so the blend follows that level shift. The ranking then mixes
+    both, and :meth:`predict_contributions` still explains the booster's part only.
 
     Parameters
     ----------
@@ -44,6 +60,12 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         together hold at least this share of rows, an int the latest this many distinct
         cutoffs; a cutoff is never split and at least one cutoff is left for training.
         Without ``time``: a float is a share of rows, an int a number of rows.
+    purchase_model_horizon_days : float or None
+        None (default): calibrate the booster alone. A number of days (the label horizon):
+        blend in BG/NBD's P(no purchase day within that many days), as above. X must then
+        hold the purchase-history columns :data:`PURCHASE_HISTORY`; rows missing them
+        (no purchase yet) get the booster plus a learned offset. Needs
+        ``calibration_method="sigmoid"``.
     random_state : int, RandomState or None
         Seeds LightGBM and the random calibration fold used when ``time`` is None.
     n_jobs : int or None
@@ -67,6 +89,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         importance_type: str = "gain",
         calibration_method: str = "sigmoid",
         calibration_size: float | int = 0.2,
+        purchase_model_horizon_days: float | None = None,
         random_state=None,
         n_jobs: int | None = None,
     ):
@@ -84,6 +107,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         self.importance_type = importance_type
         self.calibration_method = calibration_method
         self.calibration_size = calibration_size
+        self.purchase_model_horizon_days = purchase_model_horizon_days
         self.random_state = random_state
         self.n_jobs = n_jobs
 
@@ -121,6 +145,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
                     "calibration_method", str(self.calibration_method), CALIBRATION_METHODS
                 )
             )
+        self._check_purchase_model()
         frame = validate_frame(self, X, reset=True)
         y = column_or_1d(y, warn=True)
         if len(y) != len(frame):
@@ -152,14 +177,66 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
             n_jobs=self.n_jobs,
             verbose=-1,
         ).fit(data.iloc[train], y01[train])
-        margin = self.classifier_.predict(data.iloc[calib], raw_score=True)
-        self.calibrator_ = _fit_calibrator(self.calibration_method, margin, y01[calib])
+        self.purchase_model_ = self._fit_purchase_model(frame, time)
+        inputs = self._calibration_inputs(frame.iloc[calib], data.iloc[calib])
+        self.calibrator_ = _fit_calibrator(self.calibration_method, inputs, y01[calib])
         importances = np.asarray(self.classifier_.feature_importances_, dtype=np.float64)
         total = importances.sum()
         self.feature_importances_ = importances / total if total > 0 else importances
         self.n_training_rows_ = len(train)
         self.n_calibration_rows_ = len(calib)
         return self
+
+    def _check_purchase_model(self) -> None:
+        days = self.purchase_model_horizon_days
+        if days is None:
+            return
+        if isinstance(days, bool) or not isinstance(days, Real) or not 0 < days < np.inf:
+            raise ValueError(
+                f"purchase_model_horizon_days must be None or a number of days > 0; got {days!r}"
+            )
+        if self.calibration_method != "sigmoid":
+            raise ValueError(
+                "purchase_model_horizon_days blends BG/NBD in a logistic stack, which needs "
+                f"calibration_method='sigmoid'; got {self.calibration_method!r}"
+            )
+
+    def _fit_purchase_model(self, frame: pd.DataFrame, time) -> BetaGeoModel | None:
+        """BG/NBD on the purchase histories of the latest cutoff (all rows without ``time``).
+
+        Unsupervised: it reads the features (purchases before each cutoff) and no label.
+        One cutoff only, since the likelihood takes each customer once.
+        """
+        if self.purchase_model_horizon_days is None:
+            return None
+        rows = frame
+        if time is not None:
+            t = np.asarray(time)
+            rows = frame[t == t.max()]
+        known = _history_known(rows)
+        if known.sum() < 2:
+            raise ValueError(
+                f"the BG/NBD blend needs purchase histories ({', '.join(PURCHASE_HISTORY)}); "
+                f"{int(known.sum())} row(s) of the latest cutoff have one"
+            )
+        return BetaGeoModel().fit(rows.loc[known, list(PURCHASE_HISTORY)])
+
+    def _calibration_inputs(self, frame: pd.DataFrame, data: pd.DataFrame) -> np.ndarray:
+        """The calibrator's inputs: booster log-odds, then with the BG/NBD blend the log-odds
+        of P(no purchase in the horizon) (0 without a history) and a has-history flag."""
+        margin = np.asarray(self.classifier_.predict(data, raw_score=True), dtype=np.float64)
+        if self.purchase_model_ is None:
+            return margin.reshape(-1, 1)
+        known = _history_known(frame)
+        logit = np.zeros(len(frame))
+        if known.any():
+            history = frame.loc[known, list(PURCHASE_HISTORY)]
+            bought = self.purchase_model_.predict_p_purchase(
+                history, self.purchase_model_horizon_days
+            )
+            p_none = np.clip(1.0 - bought, 1e-6, 1.0 - 1e-6)
+            logit[known] = np.log(p_none) - np.log1p(-p_none)
+        return np.column_stack([margin, logit, known.astype(np.float64)])
 
     def _split(self, y01: np.ndarray, time) -> tuple[np.ndarray, np.ndarray]:
         """Row positions of the training and calibration folds."""
@@ -204,10 +281,15 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         return self.schema_.to_lightgbm(validate_frame(self, X, reset=False))
 
     def predict_proba(self, X) -> np.ndarray:
-        """Calibrated probabilities, shape (n_rows, 2), columns in ``classes_`` order."""
-        data = self._data(X)
-        margin = self.classifier_.predict(data, raw_score=True)
-        p = np.clip(_apply_calibrator(self.calibrator_, margin), 0.0, 1.0)
+        """Calibrated probabilities, shape (n_rows, 2), columns in ``classes_`` order.
+
+        Each row's probability depends on that row only (the BG/NBD blend uses the
+        parameters fitted in :meth:`fit`).
+        """
+        check_is_fitted(self)
+        frame = validate_frame(self, X, reset=False)
+        inputs = self._calibration_inputs(frame, self.schema_.to_lightgbm(frame))
+        p = np.clip(_apply_calibrator(self.calibrator_, inputs), 0.0, 1.0)
         return np.column_stack([1.0 - p, p])
 
     def predict(self, X) -> np.ndarray:
@@ -260,21 +342,33 @@ def _seed(random_state) -> int | None:
     return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
 
 
-def _fit_calibrator(method: str, margin: np.ndarray, y01: np.ndarray):
+def _history_known(frame: pd.DataFrame) -> np.ndarray:
+    """Rows with every purchase-history column present (a customer who has bought)."""
+    missing = [c for c in PURCHASE_HISTORY if c not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"purchase_model_horizon_days needs the purchase-history columns {missing} in X "
+            f"(features.purchase_days); X has: {list(frame.columns)[:30]}"
+        )
+    return frame[list(PURCHASE_HISTORY)].notna().all(axis=1).to_numpy()
+
+
+def _fit_calibrator(method: str, inputs: np.ndarray, y01: np.ndarray):
+    """Isotonic on the single input column, or Platt's logistic fit on every column."""
     if method == "isotonic":
-        return IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(margin, y01)
-    # Platt (1999): fit a sigmoid of the margin to smoothed targets, which keeps the fit
+        return IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(inputs[:, 0], y01)
+    # Platt (1999): fit a sigmoid of the inputs to smoothed targets, which keeps the fit
     # finite when the fold is separable. Soft targets = each row twice, weighted.
     n_pos = int(y01.sum())
     n_neg = len(y01) - n_pos
     target = np.where(y01 == 1, (n_pos + 1.0) / (n_pos + 2.0), 1.0 / (n_neg + 2.0))
-    z = np.concatenate([margin, margin]).reshape(-1, 1)
+    z = np.concatenate([inputs, inputs])
     labels = np.concatenate([np.ones(len(y01)), np.zeros(len(y01))])
     weights = np.concatenate([target, 1.0 - target])
     return LogisticRegression(C=np.inf).fit(z, labels, sample_weight=weights)
 
 
-def _apply_calibrator(calibrator, margin: np.ndarray) -> np.ndarray:
+def _apply_calibrator(calibrator, inputs: np.ndarray) -> np.ndarray:
     if isinstance(calibrator, IsotonicRegression):
-        return calibrator.predict(margin)
-    return calibrator.predict_proba(margin.reshape(-1, 1))[:, 1]
+        return calibrator.predict(inputs[:, 0])
+    return calibrator.predict_proba(inputs)[:, 1]

@@ -173,3 +173,99 @@ def test_bad_parameters_list_valid_values():
         ChurnClassifier(calibration_size=1.5).fit(X, y)
     with pytest.raises(ValueError, match="Only binary classification"):
         ChurnClassifier().fit(X, np.arange(20) % 3)
+
+
+def _bgnbd_cohort(n: int, cutoffs_days: list[int], horizon_days: int, seed: int) -> pd.DataFrame:
+    """One cohort buying by BG/NBD (rate ~ Gamma, dropout after each purchase ~ Beta),
+    joining over 90 days; one snapshot row per (customer, cutoff) with the purchase
+    history at the cutoff, ``recency_days`` and the label: no purchase in the horizon."""
+    rng = np.random.default_rng(seed)
+    join = rng.uniform(0, 90, n)
+    rate = rng.gamma(0.6, 1 / 12.0, n)  # purchases per day while alive
+    dropout = rng.beta(0.8, 3.0, n)
+    times = []
+    for i in range(n):
+        t, bought = join[i], [join[i]]
+        while rng.random() >= dropout[i]:
+            t += rng.exponential(1 / rate[i])
+            if t > max(cutoffs_days) + horizon_days:
+                break
+            bought.append(t)
+        times.append(np.floor(bought))
+    rows = []
+    for c in cutoffs_days:
+        for i in np.flatnonzero(join < c):
+            before = times[i][times[i] < c]
+            ahead = times[i][(times[i] >= c) & (times[i] < c + horizon_days)]
+            days = np.unique(before)
+            rows.append(
+                {
+                    "cutoff": c,
+                    "repeat_purchase_days": float(len(days) - 1),
+                    "purchase_span_days": days[-1] - days[0],
+                    "days_since_first_purchase": c - days[0],
+                    "recency_days": c - days[-1],
+                    "churned": int(len(ahead) == 0),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="module")
+def cohort():
+    """Trained on young customers (cutoffs at days 120-180), scored a year after joining."""
+    frame = _bgnbd_cohort(6000, [120, 150, 180, 400], horizon_days=90, seed=11)
+    return frame[frame.cutoff < 400], frame[frame.cutoff == 400]
+
+
+def test_bgnbd_blend_follows_churn_rising_with_age(cohort):
+    train, test = cohort
+    features = ["repeat_purchase_days", "purchase_span_days", "days_since_first_purchase"]
+    features += ["recency_days"]
+    fits = {
+        days: ChurnClassifier(
+            n_estimators=100,
+            num_leaves=8,
+            calibration_size=1,
+            purchase_model_horizon_days=days,
+            random_state=0,
+            n_jobs=1,
+        ).fit(train[features], train["churned"], time=train["cutoff"])
+        for days in (None, 90)
+    }
+    y = test["churned"].to_numpy()
+    plain, blend = (fits[d].predict_proba(test[features])[:, 1] for d in (None, 90))
+    # Older customers churn more than any training cutoff showed; the booster stays at
+    # the young level, the blend follows.
+    assert y.mean() > train.loc[train.cutoff == 180, "churned"].mean() + 0.05
+    assert abs(blend.mean() - y.mean()) < abs(plain.mean() - y.mean()) - 0.02
+    assert brier_score_loss(y, blend) < brier_score_loss(y, plain) - 0.003
+    model = fits[90]
+    assert model.calibrator_.coef_.shape == (1, 3)
+    assert model.purchase_model_.n_customers_ == int((train.cutoff == 180).sum())
+    assert fits[None].purchase_model_ is None
+
+
+def test_bgnbd_blend_scores_rows_without_a_history_and_row_by_row(cohort):
+    train, test = cohort
+    features = ["repeat_purchase_days", "purchase_span_days", "days_since_first_purchase"]
+    model = ChurnClassifier(
+        n_estimators=20, purchase_model_horizon_days=90, random_state=0, n_jobs=1
+    ).fit(train[features], train["churned"], time=train["cutoff"])
+    rows = test[features].head(5).copy()
+    rows.iloc[0] = np.nan  # signed up, never bought
+    batch = model.predict_proba(rows)
+    assert np.isfinite(batch).all()
+    one_by_one = np.vstack([model.predict_proba(rows.iloc[[i]]) for i in range(len(rows))])
+    np.testing.assert_allclose(batch, one_by_one)
+
+
+def test_bgnbd_blend_errors_are_named(cohort):
+    train, _ = cohort
+    X, y, t = train[["repeat_purchase_days", "recency_days"]], train["churned"], train["cutoff"]
+    with pytest.raises(ValueError, match=r"\['purchase_span_days', 'days_since_first_purc"):
+        ChurnClassifier(n_estimators=5, purchase_model_horizon_days=90).fit(X, y, time=t)
+    with pytest.raises(ValueError, match="needs calibration_method='sigmoid'"):
+        ChurnClassifier(calibration_method="isotonic", purchase_model_horizon_days=90).fit(X, y)
+    with pytest.raises(ValueError, match="None or a number of days > 0; got 0"):
+        ChurnClassifier(purchase_model_horizon_days=0).fit(X, y)
