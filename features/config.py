@@ -610,7 +610,10 @@ class ClvParams(Section):
     Revenue is predicted over ``labels.horizon_days``; cutoffs come from ``training``.
     """
 
-    # Exponent of the dynamics model (BG/NBD + Gamma-Gamma) in the geometric blend:
+    # The label-free dynamics model that sets the level: BG/NBD or Pareto/NBD purchases,
+    # each x Gamma-Gamma spend (models.clv_bgnbd_gg, models.clv_pareto_nbd_gg).
+    dynamics: Literal["bgnbd", "pareto_nbd"] = "bgnbd"
+    # Exponent of the dynamics model in the geometric blend:
     # 0 = ranking from the booster alone, 1 = the dynamics model alone.
     dynamics_weight: float = Field(0.25, ge=0, le=1)
     # Whether the booster sees the dynamics model's clv, p_alive and expected orders.

@@ -12,6 +12,7 @@ from models._clv import AGE, FREQUENCY, INTERVAL_QUANTILES, MONETARY, SPAN, clv_
 from models._frame import validate_frame
 from models.clv_bgnbd import BetaGeoModel
 from models.clv_gamma_gamma import GammaGammaModel
+from models.clv_pareto_nbd import ParetoNBDModel
 
 
 class BetaGeoCLVModel(RegressorMixin, BaseEstimator):
@@ -75,7 +76,7 @@ class BetaGeoCLVModel(RegressorMixin, BaseEstimator):
     def fit(self, X, y=None):
         """Fit BG/NBD and Gamma-Gamma on the purchase histories in ``X`` (``y`` is ignored)."""
         frame = validate_frame(self, X, reset=True)
-        self.purchases_ = BetaGeoModel(
+        self.purchases_ = self._purchase_model(
             frequency_col=self.frequency_col,
             span_col=self.span_col,
             age_col=self.age_col,
@@ -88,6 +89,10 @@ class BetaGeoCLVModel(RegressorMixin, BaseEstimator):
             penalizer=self.penalizer,
         ).fit(frame)
         return self
+
+    def _purchase_model(self, **params) -> BetaGeoModel | ParetoNBDModel:
+        """The purchase model (BG/NBD here; subclasses swap it)."""
+        return BetaGeoModel(**params)
 
     def _frame(self, X) -> pd.DataFrame:
         check_is_fitted(self)

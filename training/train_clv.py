@@ -2,7 +2,7 @@
 
 Revenue over ``labels.horizon_days`` is the target. The booster trains on the snapshots
 at the train cutoffs (their label windows close by the test cutoff); the dynamics model
-(BG/NBD + Gamma-Gamma) is refitted on the histories before the test cutoff, where the
+(``clv.dynamics``: BG/NBD or Pareto/NBD, x Gamma-Gamma) is refitted on the histories before the test cutoff, where the
 level is set; the test window is scored once, after fitting, against the dynamics model
 alone as the run's baseline.
 """
@@ -26,6 +26,7 @@ from models._clv import AGE
 from models.clv_bgnbd_gg import BetaGeoCLVModel
 from models.clv_boosted import BoostedCLVModel
 from models.clv_hybrid import HybridCLVModel
+from models.clv_pareto_nbd_gg import ParetoCLVModel
 from models.pyfunc_clv import KEY, CLVPyfunc, NewCustomerRates, score_frame
 from training import plots, tracking
 from training.registry import register_challenger
@@ -33,6 +34,7 @@ from training.result import TrainResult
 from training.splits import Split, out_of_time_split
 
 NAME = "clv"
+DYNAMICS = {"bgnbd": BetaGeoCLVModel, "pareto_nbd": ParetoCLVModel}
 LABELS = ("future_revenue", "future_orders")
 
 
@@ -69,7 +71,7 @@ def build_model(params: Params) -> HybridCLVModel:
         min_child_samples=p.min_child_samples,
         random_state=seed,
     )
-    dynamics = BetaGeoCLVModel(
+    dynamics = DYNAMICS[p.dynamics](
         horizon_days=params.labels.horizon_days, n_draws=p.n_draws, random_state=seed
     )
     return HybridCLVModel(
@@ -111,7 +113,7 @@ def decile_groups(y, *predictions) -> int:
 
 
 def evaluate(model, new, frames: ClvFrames) -> tuple[dict[str, float], pd.DataFrame]:
-    """Test-window metrics of the model and of BG/NBD + GG alone (``baseline_*``)."""
+    """Test-window metrics of the model and of its dynamics model alone (``baseline_*``)."""
     test = frames.test
     scored = score_frame(model, new, test)
     y = test["future_revenue"].to_numpy()
@@ -137,7 +139,7 @@ def log_plots(model, new, frames: ClvFrames, scored: pd.DataFrame) -> None:
         columns={"mean_predicted": "predicted", "mean_actual": "actual"}
     )
     tracking.log_figure(plots.plot_deciles(table), "plots/deciles.png")
-    gain = {"hybrid": scored["clv"].to_numpy(), "BG/NBD + GG": scored["baseline"].to_numpy()}
+    gain = {"hybrid": scored["clv"].to_numpy(), "dynamics alone": scored["baseline"].to_numpy()}
     tracking.log_figure(plots.plot_gain_curve(y, gain), "plots/gain_curve.png")
     rows = [
         {

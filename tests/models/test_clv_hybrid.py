@@ -133,3 +133,21 @@ def test_season_ratio_is_the_dynamics_bias_a_season_back(panel):
     # No labelled cutoff near enough: no correction.
     far = HybridCLVModel(dynamics=dynamics(), booster=booster(), season_days=100.0)
     assert far.fit(X, y, time=cutoff * 7.0).season_ratio_ == 1.0
+
+
+def test_takes_the_pareto_nbd_dynamics_level(panel):
+    from models.clv_pareto_nbd import ParetoNBDModel
+    from models.clv_pareto_nbd_gg import ParetoCLVModel
+
+    X, y, cutoff, latest, _ = panel
+    pareto = ParetoCLVModel(horizon_days=HORIZON_DAYS, n_draws=50, random_state=0)
+    model = HybridCLVModel(dynamics=pareto, booster=booster(), dynamics_weight=0.5)
+    model.fit(X, y, time=cutoff)
+    assert isinstance(model.dynamics_.purchases_, ParetoNBDModel)
+    alone = pareto.fit(X[latest]).predict(X[latest])
+    assert model.predict(X[latest]).sum() == pytest.approx(alone.sum(), rel=1e-9)
+    out = model.predict_frame(X[latest].iloc[:20])
+    assert tuple(out.columns) == CLV_COLUMNS
+    np.testing.assert_allclose(
+        out["p_alive"], pareto.purchases_.predict_p_alive(X[latest].iloc[:20])
+    )

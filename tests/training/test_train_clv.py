@@ -12,6 +12,7 @@ from mlflow import MlflowClient
 
 from features.builders import build_features
 from features.config import SimulateParams, load_params
+from features.errors import ConfigError
 from features.io.warehouse import canonical_tables, connect
 from features.simulate import simulate, value_oracle
 from features.simulate.load import load_simulation
@@ -73,3 +74,18 @@ def test_served_model_ranks_like_the_true_expected_spend(trained):
     assert rho >= 0.6
     assert abs(total) <= 0.05
     assert (out["clv_p10"] <= out["clv_p90"]).all()
+
+
+@pytest.mark.parametrize(
+    ("dynamics", "expected"), [("bgnbd", "BetaGeoModel"), ("pareto_nbd", "ParetoNBDModel")]
+)
+def test_clv_dynamics_selects_the_purchase_model(tmp_path, dynamics, expected):
+    from training.train_clv import build_model
+
+    (tmp_path / "params.yaml").write_text(f"clv: {{dynamics: {dynamics}, dynamics_weight: 0.5}}\n")
+    model = build_model(load_params(tmp_path / "params.yaml", env={}))
+    assert model.dynamics_weight == 0.5
+    assert model.dynamics._purchase_model().__class__.__name__ == expected
+    (tmp_path / "params.yaml").write_text("clv: {dynamics: pareto}\n")
+    with pytest.raises(ConfigError, match="clv.dynamics: Input should be .bgnbd. or .pareto_nbd."):
+        load_params(tmp_path / "params.yaml", env={})
