@@ -800,9 +800,13 @@ class TuneParams(Section):
     max_rounds: int = Field(1500, gt=0)
     early_stopping_rounds: int = Field(50, gt=0)
     # The pruner sees the mean validation metric every prune_every_rounds rounds, from
-    # prune_warmup_rounds on (a slow learning rate starts low and may still win).
+    # prune_warmup_rounds on, and keeps a trial only while it is within the top
+    # prune_percentile % of the finished trials at that round (optuna's PercentilePruner;
+    # 50 is the median pruner; higher prunes less and spares slow learning rates, which
+    # start behind and may still win).
     prune_every_rounds: int = Field(10, gt=0)
     prune_warmup_rounds: int = Field(100, ge=0)
+    prune_percentile: float = Field(50.0, gt=0, lt=100)
     n_jobs: int | None = 1  # LightGBM threads per trial; null = all cores
     # parameter -> [low, high]; ints stay ints; learning_rate and reg_* are searched in log.
     space: dict[str, tuple[float, float]] = Field(

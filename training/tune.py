@@ -4,7 +4,8 @@ A seeded TPE sampler proposes parameters. Each trial boosts the booster of every
 by side (``lightgbm.cv`` on one Dataset binned once, on folds computed once), up to
 ``churn.tune.max_rounds`` with early stopping on the mean validation metric; the best round
 is the trial's ``n_estimators``. Every ``prune_every_rounds`` rounds the trial reports that
-mean to a median pruner, which stops trials below the median of earlier ones at that round.
+mean to a percentile pruner, which stops it when it falls out of the top
+``prune_percentile`` % of the finished trials at that round (50: the median pruner).
 One parent MLflow run holds a nested run per trial (the optuna-integration MLflow callback is
 deprecated, so the objective logs); the best parameters are logged as ``best_params.yaml``
 and returned.
@@ -259,7 +260,9 @@ def tune_frame(
         sampler=optuna.samplers.TPESampler(
             seed=params.project.seed, n_startup_trials=cfg.n_startup_trials
         ),
-        pruner=optuna.pruners.MedianPruner(n_startup_trials=cfg.n_startup_trials),
+        pruner=optuna.pruners.PercentilePruner(
+            cfg.prune_percentile, n_startup_trials=cfg.n_startup_trials
+        ),
     )
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     started = time.perf_counter()
