@@ -180,6 +180,8 @@ def tune_benchmark(args, params) -> dict:
         result = tune_frame(
             sub, folds, tmp_params, n_trials=args.trials, timeout_seconds=args.timeout
         )
+        wall_s, cpu_s = time.perf_counter() - t0, _cpu() - c0
+        trials = result.n_complete + result.n_pruned
         return {
             "frame_build_wall_s": round(build_s, 1),
             "rows": len(sub),
@@ -191,8 +193,11 @@ def tune_benchmark(args, params) -> dict:
             "pruned": result.n_pruned,
             "best_" + result.metric: round(result.best_value, 4),
             "best_params": result.best_params,
-            "wall_s": round(time.perf_counter() - t0, 1),
-            "cpu_s": round(_cpu() - c0, 1),
+            "wall_s": round(wall_s, 1),
+            "cpu_s": round(cpu_s, 1),
+            # Comparable under load, unlike wall time: CPU seconds per finished trial.
+            "cpu_s_per_trial": round(cpu_s / max(trials, 1), 2),
+            "lightgbm_threads": tmp_params.churn.tune.n_jobs,
             "target_wall_s": 900,
         }
 

@@ -783,6 +783,15 @@ class ChurnSurvivalParams(Section):
     horizons_days: list[int] = Field(default_factory=lambda: [30, 60, 90])
 
 
+# ChurnBoosterParams fields that `journey tune churn` does not draw, and why.
+NOT_SEARCHED = {
+    "n_estimators": "early stopping picks it (churn.tune.max_rounds, early_stopping_rounds)",
+    "calibration_method": "calibration is fitted after the booster, not searched",
+    "calibration_size": "it sets which cutoffs the booster trains on, not how",
+    "n_jobs": "threads do not change the model (churn.tune.n_jobs)",
+}
+
+
 class TuneParams(Section):
     """Optuna search over the booster (``journey tune churn``)."""
 
@@ -791,10 +800,22 @@ class TuneParams(Section):
     n_folds: int = Field(3, ge=1)  # expanding-window folds over the train cutoffs
     metric: Literal["roc_auc", "pr_auc", "brier", "log_loss"] = "roc_auc"
     n_startup_trials: int = Field(8, ge=0)  # TPE's random start; no pruning before it
+    # Boosting rounds: each trial boosts up to max_rounds and stops once the mean validation
+    # metric has not improved for early_stopping_rounds; the best round is its n_estimators.
+    max_rounds: int = Field(1500, gt=0)
+    early_stopping_rounds: int = Field(50, gt=0)
+    # The pruner sees the mean validation metric every prune_every_rounds rounds, from
+    # prune_warmup_rounds on, and keeps a trial only while it is within the top
+    # prune_percentile % of the finished trials at that round (optuna's PercentilePruner;
+    # 50 is the median pruner; higher prunes less and spares slow learning rates, which
+    # start behind and may still win).
+    prune_every_rounds: int = Field(10, gt=0)
+    prune_warmup_rounds: int = Field(100, ge=0)
+    prune_percentile: float = Field(50.0, gt=0, lt=100)
+    n_jobs: int | None = 1  # LightGBM threads per trial; null = all cores
     # parameter -> [low, high]; ints stay ints; learning_rate and reg_* are searched in log.
     space: dict[str, tuple[float, float]] = Field(
         default_factory=lambda: {
-            "n_estimators": (100, 600),
             "learning_rate": (0.01, 0.2),
             "num_leaves": (4, 63),
             "min_child_samples": (10, 300),
@@ -807,8 +828,10 @@ class TuneParams(Section):
     @field_validator("space")
     @classmethod
     def _space(cls, v: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
-        valid = ChurnBoosterParams.model_fields
+        valid = [f for f in ChurnBoosterParams.model_fields if f not in NOT_SEARCHED]
         for name, (low, high) in v.items():
+            if name in NOT_SEARCHED:
+                raise ValueError(f"{name} is not searched: {NOT_SEARCHED[name]}")
             if name not in valid:
                 raise ValueError(unknown_name_message("booster parameter", name, valid))
             if not low < high:

@@ -1,14 +1,19 @@
 """``journey tune churn``: an Optuna search over the churn booster's hyperparameters.
 
-A seeded TPE sampler proposes parameters; each trial fits the classifier on expanding-
-window folds (computed once) and reports the validation metric after every fold, so the
-median pruner stops bad trials early. One parent MLflow run holds a nested run per trial
-(the optuna-integration MLflow callback is deprecated, so the objective logs); the best
-parameters are logged as ``best_params.yaml`` and returned.
+A seeded TPE sampler proposes parameters. Each trial boosts the booster of every fold side
+by side (``lightgbm.cv`` on one Dataset binned once, on folds computed once), up to
+``churn.tune.max_rounds`` with early stopping on the mean validation metric; the best round
+is the trial's ``n_estimators``. Every ``prune_every_rounds`` rounds the trial reports that
+mean to a percentile pruner, which stops it when it falls out of the top
+``prune_percentile`` % of the finished trials at that round (50: the median pruner).
+One parent MLflow run holds a nested run per trial (the optuna-integration MLflow callback is
+deprecated, so the objective logs); the best parameters are logged as ``best_params.yaml``
+and returned.
 
 Folds: validation cutoff ``v_j`` is the last train cutoff moved back ``j`` steps; its
 training cutoffs are the ``n_train_cutoffs`` cutoffs ending ``horizon_days`` before
-``v_j``, so no training label window reaches into the validation window.
+``v_j``, so no training label window reaches into the validation window. As in
+``ChurnClassifier``, the booster trains on those cutoffs before the calibration fold.
 """
 
 from __future__ import annotations
@@ -17,16 +22,18 @@ import datetime as dt
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, cast
 
+import lightgbm as lgb
 import mlflow
 import numpy as np
 import optuna
 import pandas as pd
 
-from features.config import ChurnBoosterParams, Params
+from features.config import NOT_SEARCHED, ChurnBoosterParams, Params
 from features.frames import CUTOFF
 from features.io.warehouse import canonical_tables
+from models._frame import FrameSchema
 from models.metrics import brier_score, log_loss, pr_auc, roc_auc
 from training.churn_data import LABEL, feature_columns, sample_per_cutoff
 from training.churn_models import make_classifier
@@ -38,6 +45,17 @@ if TYPE_CHECKING:
 
 METRICS = {"roc_auc": roc_auc, "pr_auc": pr_auc, "brier": brier_score, "log_loss": log_loss}
 LOWER_IS_BETTER = {"brier", "log_loss"}
+# Early stopping and pruning watch LightGBM's own metric. It is the trial's value for the
+# rank metrics, whose ranking Platt scaling (increasing in the booster's log-odds) keeps;
+# Brier, log loss and isotonic calibration (which ties scores) change the value, so those
+# trials refit ChurnClassifier at the chosen round count to score it.
+LIGHTGBM_METRICS = {
+    "roc_auc": "auc",
+    "pr_auc": "average_precision",
+    "brier": "binary_logloss",
+    "log_loss": "binary_logloss",
+}
+RANK_METRICS = {"roc_auc", "pr_auc"}
 LOG_SCALE = {"learning_rate", "reg_lambda", "reg_alpha"}
 
 
@@ -102,6 +120,77 @@ def suggest(trial: optuna.Trial, space: dict[str, tuple[float, float]]) -> dict[
     return out
 
 
+def booster_rows(
+    frame: pd.DataFrame, rows: Sequence[tuple[np.ndarray, np.ndarray]], params: Params
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each fold's training rows minus its calibration cutoffs, and its validation rows.
+
+    ``ChurnClassifier`` fits its booster on the training cutoffs before its calibration
+    fold (``churn.classifier.calibration_size``), so the search tunes the booster on
+    those rows too.
+    """
+    clf = make_classifier(params.churn, params.project.seed)
+    y, when = frame[LABEL].to_numpy(), frame[CUTOFF].to_numpy()
+    out = []
+    for train, val in rows:
+        # ChurnClassifier exposes no public split; _split is the one rule it fits with.
+        booster, _ = clf._split(y[train], when[train])
+        out.append((train[booster], val))
+    return out
+
+
+def lightgbm_dataset(frame: pd.DataFrame, params: Params) -> lgb.Dataset:
+    """The feature columns of ``frame`` binned once, as LightGBM's ``cv`` subsets them.
+
+    Columns are coded as ``ChurnClassifier`` codes them (numerics as float64, categoricals
+    with their levels). Bins come from the feature values of every row (labels unused).
+    ``feature_pre_filter`` is off so trials may draw any ``min_child_samples`` without
+    rebinning; the raw frame is freed, so a trial that changed a binning parameter would
+    fail instead of silently rebinning.
+    """
+    X = frame[list(feature_columns(frame, params.churn.exclude_features))]
+    data = FrameSchema.learn(X).to_lightgbm(X)
+    return lgb.Dataset(
+        data,
+        frame[LABEL].to_numpy(),
+        params=booster_params(params),
+        free_raw_data=True,
+    ).construct()
+
+
+def booster_params(params: Params) -> dict[str, object]:
+    """LightGBM parameters every trial shares: the classifier's, minus what is searched
+    or handled elsewhere (sklearn names are LightGBM aliases)."""
+    cfg = params.churn.tune
+    fixed = params.churn.classifier.model_dump(exclude={*NOT_SEARCHED, *cfg.space})
+    return {
+        **fixed,
+        "objective": "binary",
+        "metric": LIGHTGBM_METRICS[cfg.metric],
+        "seed": params.project.seed,
+        "num_threads": cfg.n_jobs or 0,
+        "feature_pre_filter": False,
+        "verbosity": -1,
+    }
+
+
+def pruning_callback(trial: optuna.Trial, metric: str, every: int, warmup: int) -> Callable:
+    """A LightGBM callback that reports the mean validation ``metric`` to ``trial`` every
+    ``every`` rounds from ``warmup`` on and raises ``TrialPruned`` when the pruner says so."""
+
+    def report(env: lgb.callback.CallbackEnv) -> None:
+        step = env.iteration + 1
+        if step < warmup or step % every:
+            return
+        for result in env.evaluation_result_list or ():
+            if result.dataset_name == "valid" and result.metric_name == metric:
+                trial.report(result.metric_value, step)
+                if trial.should_prune():
+                    raise optuna.TrialPruned(f"pruned at round {step}")
+
+    return report
+
+
 def tune_frame(
     frame: pd.DataFrame,
     folds: Sequence[Fold],
@@ -112,44 +201,68 @@ def tune_frame(
     on_trial: Callable[[optuna.trial.FrozenTrial], None] | None = None,
 ) -> TuneResult:
     """Search ``params.churn.tune.space`` on ``frame`` (stacked snapshots holding every
-    fold's cutoffs), logging to MLflow under one parent run (MLflow must be configured)."""
+    fold's cutoffs), logging to MLflow under one parent run (MLflow must be configured).
+
+    Every trial boosts the folds side by side (``lightgbm.cv`` on one binned Dataset),
+    stops early on the mean validation metric, whose best round becomes the trial's
+    ``n_estimators``, and may be pruned every ``prune_every_rounds`` rounds.
+    """
     cfg = params.churn.tune
     n_trials = n_trials or cfg.n_trials
     timeout_seconds = timeout_seconds if timeout_seconds is not None else cfg.timeout_seconds
-    score = METRICS[cfg.metric]
-    features = list(feature_columns(frame, params.churn.exclude_features))
-    X, y, when = frame[features], frame[LABEL].to_numpy(), frame[CUTOFF].to_numpy()
     rows = fold_rows(frame, folds)
-    seed = params.project.seed
+    dataset = lightgbm_dataset(frame, params)
+    cv_folds = booster_rows(frame, rows, params)
+    fixed = booster_params(params)
+    lgb_metric = LIGHTGBM_METRICS[cfg.metric]
+    lightgbm_value_is_trial_value = (
+        cfg.metric in RANK_METRICS and params.churn.classifier.calibration_method == "sigmoid"
+    )
 
     def objective(trial: optuna.Trial) -> float:
         chosen = suggest(trial, cfg.space)
-        values = []
         with mlflow.start_run(run_name=f"trial {trial.number}", nested=True):
             mlflow.log_params(chosen)
             try:
-                for j, (tr, va) in enumerate(rows):
-                    clf = make_classifier(params.churn, seed, **chosen)
-                    clf.fit(X.iloc[tr], y[tr], time=when[tr])
-                    values.append(score(y[va], clf.predict_proba(X.iloc[va])[:, 1]))
-                    mlflow.log_metric(f"fold_{cfg.metric}", values[-1], step=j)
-                    trial.report(float(np.mean(values)), step=j)
-                    if trial.should_prune():
-                        mlflow.set_tag("state", "pruned")
-                        raise optuna.TrialPruned()
-            finally:
-                if values:
-                    mlflow.log_metric(cfg.metric, float(np.mean(values)))
+                history = lgb.cv(
+                    {**fixed, **chosen},
+                    dataset,
+                    num_boost_round=cfg.max_rounds,
+                    folds=cv_folds,
+                    callbacks=[
+                        pruning_callback(
+                            trial, lgb_metric, cfg.prune_every_rounds, cfg.prune_warmup_rounds
+                        ),
+                        lgb.early_stopping(cfg.early_stopping_rounds, verbose=False),
+                    ],
+                )
+            except optuna.TrialPruned:
+                mlflow.set_tag("state", "pruned")
+                raise
+            curve = cast(list[float], history[f"valid {lgb_metric}-mean"])
+            n_estimators = len(curve)  # cv cuts the history at the best round
+            if lightgbm_value_is_trial_value:
+                value = float(curve[-1])
+            else:
+                value = calibrated_score(
+                    frame, rows, params, {**chosen, "n_estimators": n_estimators}
+                )
+            trial.set_user_attr("n_estimators", n_estimators)
+            mlflow.log_metrics({cfg.metric: value, "n_estimators": n_estimators})
             mlflow.set_tag("state", "complete")
-        return float(np.mean(values))
+        return value
 
     direction: Literal["minimize", "maximize"] = (
         "minimize" if cfg.metric in LOWER_IS_BETTER else "maximize"
     )
     study = optuna.create_study(
         direction=direction,
-        sampler=optuna.samplers.TPESampler(seed=seed, n_startup_trials=cfg.n_startup_trials),
-        pruner=optuna.pruners.MedianPruner(n_startup_trials=cfg.n_startup_trials),
+        sampler=optuna.samplers.TPESampler(
+            seed=params.project.seed, n_startup_trials=cfg.n_startup_trials
+        ),
+        pruner=optuna.pruners.PercentilePruner(
+            cfg.prune_percentile, n_startup_trials=cfg.n_startup_trials
+        ),
     )
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     started = time.perf_counter()
@@ -174,7 +287,7 @@ def tune_frame(
         states = [t.state for t in study.trials]
         n_complete = states.count(optuna.trial.TrialState.COMPLETE)
         n_pruned = states.count(optuna.trial.TrialState.PRUNED)
-        best = dict(study.best_params)
+        best = {**study.best_params, "n_estimators": study.best_trial.user_attrs["n_estimators"]}
         mlflow.log_dict(
             {"metric": cfg.metric, "value": study.best_value, "params": best}, "best_params.yaml"
         )
@@ -190,6 +303,25 @@ def tune_frame(
         n_pruned,
         time.perf_counter() - started,
     )
+
+
+def calibrated_score(
+    frame: pd.DataFrame,
+    rows: Sequence[tuple[np.ndarray, np.ndarray]],
+    params: Params,
+    chosen: dict[str, float | int],
+) -> float:
+    """Mean validation ``churn.tune.metric`` of ``ChurnClassifier`` (booster and
+    calibration) fitted on each fold with ``chosen``: for metrics calibration changes."""
+    score = METRICS[params.churn.tune.metric]
+    X = frame[list(feature_columns(frame, params.churn.exclude_features))]
+    y, when = frame[LABEL].to_numpy(), frame[CUTOFF].to_numpy()
+    values = []
+    for train, val in rows:
+        clf = make_classifier(params.churn, params.project.seed, **chosen)
+        clf.fit(X.iloc[train], y[train], time=when[train])
+        values.append(score(y[val], clf.predict_proba(X.iloc[val])[:, 1]))
+    return float(np.mean(values))
 
 
 def tune_churn(

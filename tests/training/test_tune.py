@@ -1,14 +1,32 @@
-"""Optuna tuning: folds that never leak, and the MLflow layout of a study."""
+"""Optuna tuning: folds that never leak, the cross-validated booster behind each trial's
+value, pruning, and the MLflow layout of a study."""
 
 import datetime as dt
 
+import lightgbm as lgb
 import mlflow
 import numpy as np
+import optuna
 import pandas as pd
+import pytest
 import yaml
+from lightgbm.basic import EvalResult
 
+from features.config import Params, TuneParams
+from models._frame import FrameSchema
+from models.metrics import roc_auc
 from training.tracking import configure
-from training.tune import Fold, fold_rows, make_folds, tune_frame
+from training.tune import (
+    Fold,
+    booster_params,
+    booster_rows,
+    calibrated_score,
+    fold_rows,
+    lightgbm_dataset,
+    make_folds,
+    pruning_callback,
+    tune_frame,
+)
 
 D = dt.datetime
 
@@ -63,36 +81,114 @@ def test_fold_rows_pick_each_folds_cutoffs():
     assert (frame.cutoff.iloc[val] == pd.Timestamp(2025, 5, 1)).all() and len(val) == 300
 
 
-def test_tune_logs_a_parent_run_with_a_nested_run_per_trial(mlflow_params):
-    frame = snapshots()
-    params = mlflow_params.model_copy(
+def small(params, **tune):
+    """``params`` with a quick search: two parameters, few rounds, one LightGBM thread."""
+    settings = {
+        "n_startup_trials": 2,
+        "max_rounds": 60,
+        "early_stopping_rounds": 10,
+        "prune_every_rounds": 5,
+        "prune_warmup_rounds": 10,
+        "space": {"num_leaves": (4, 15), "learning_rate": (0.05, 0.3)},
+        **tune,
+    }
+    churn = params.churn
+    return params.model_copy(
         update={
-            "churn": mlflow_params.churn.model_copy(
+            "churn": churn.model_copy(
                 update={
-                    "tune": mlflow_params.churn.tune.model_copy(
-                        update={
-                            "n_startup_trials": 2,
-                            "space": {"num_leaves": (4, 15), "learning_rate": (0.05, 0.3)},
-                        }
-                    ),
-                    "classifier": mlflow_params.churn.classifier.model_copy(
-                        update={"n_estimators": 20, "n_jobs": 1, "min_child_samples": 10}
+                    "tune": churn.tune.model_copy(update=settings),
+                    "classifier": churn.classifier.model_copy(
+                        update={"n_jobs": 1, "min_child_samples": 10}
                     ),
                 }
             )
         }
     )
-    folds = FOLDS
+
+
+def test_booster_rows_leave_out_the_calibration_cutoff():
+    frame = snapshots()
+    rows = fold_rows(frame, FOLDS)
+    params = Params()  # calibration_size 1: the latest train cutoff
+    (train, val), _ = booster_rows(frame, rows, params)
+    assert sorted(frame.cutoff.iloc[train].unique()) == [pd.Timestamp(2025, m, 1) for m in (1, 2)]
+    assert len(train) == 600
+    assert (val == rows[0][1]).all()
+
+
+def test_lightgbm_auc_is_the_roc_auc_of_models_metrics():
+    """The trial value of a rank metric is LightGBM's: it must be our metric."""
+    frame = snapshots()
+    params = small(Params())
+    folds = booster_rows(frame, fold_rows(frame, FOLDS), params)
+    history = lgb.cv(
+        {**booster_params(params), "num_leaves": 7},
+        lightgbm_dataset(frame, params),
+        num_boost_round=15,
+        folds=folds,
+        return_cvbooster=True,
+    )
+    data = FrameSchema.learn(frame[["recency_days", "visits_90d"]]).to_lightgbm(frame)
+    y = frame["churned"].to_numpy()
+    ours = [
+        roc_auc(y[val], booster.predict(data.iloc[val], raw_score=True))
+        for booster, (_, val) in zip(history["cvbooster"].boosters, folds, strict=True)
+    ]
+    assert history["valid auc-mean"][-1] == pytest.approx(np.mean(ours), abs=1e-12)
+
+
+class PruneFromStep(optuna.pruners.BasePruner):
+    def __init__(self, step: int):
+        self.step = step
+
+    def prune(self, study, trial) -> bool:
+        return trial.last_step is not None and trial.last_step >= self.step
+
+
+def testpruning_callback_reports_every_k_rounds_after_warmup_and_prunes():
+    study = optuna.create_study(direction="maximize", pruner=PruneFromStep(30))
+    trial = study.ask()
+    report = pruning_callback(trial, "auc", every=10, warmup=20)
+    with pytest.raises(optuna.TrialPruned, match="pruned at round 30"):
+        for i in range(60):
+            result = EvalResult("valid", "auc", 0.5 + i / 100, True, 0.0)
+            report(lgb.callback.CallbackEnv(None, {}, i, 0, 60, [result]))
+    study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+    assert study.trials[0].intermediate_values == {20: 0.69, 30: 0.79}
+
+
+def test_tune_logs_a_parent_run_with_a_nested_run_per_trial(mlflow_params):
+    frame = snapshots()
+    params = small(mlflow_params)
     configure(params)
     seen = []
-    result = tune_frame(frame, folds, params, n_trials=6, on_trial=seen.append)
+    result = tune_frame(frame, FOLDS, params, n_trials=6, on_trial=seen.append)
     assert result.n_complete + result.n_pruned == 6 == len(seen)
-    assert set(result.best_params) == {"num_leaves", "learning_rate"}
+    assert set(result.best_params) == {"num_leaves", "learning_rate", "n_estimators"}
+    assert 1 <= result.best_params["n_estimators"] <= 60
     assert 0.6 < result.best_value <= 1
     runs = mlflow.search_runs(filter_string=f"tags.mlflow.parentRunId = '{result.run_id}'")
     assert len(runs) == 6
     assert set(runs["tags.state"]) <= {"complete", "pruned"}
+    complete = runs[runs["tags.state"] == "complete"]
+    assert complete["metrics.roc_auc"].max() == pytest.approx(result.best_value)
+    assert (complete["metrics.n_estimators"] <= 60).all()
     best = mlflow.artifacts.load_text(f"runs:/{result.run_id}/best_params.yaml")
     assert yaml.safe_load(best)["params"] == result.best_params
-    again = tune_frame(frame, folds, params, n_trials=6)
+    again = tune_frame(frame, FOLDS, params, n_trials=6)
     assert again.best_params == result.best_params  # seeded sampler
+
+
+def test_a_calibration_dependent_metric_scores_the_calibrated_classifier(mlflow_params):
+    frame = snapshots()
+    params = small(mlflow_params, metric="brier", space={"num_leaves": (4, 15)})
+    configure(params)
+    result = tune_frame(frame, FOLDS, params, n_trials=2)
+    rows = fold_rows(frame, FOLDS)
+    assert result.best_value == calibrated_score(frame, rows, params, result.best_params)
+
+
+def test_the_space_refuses_n_estimators_which_early_stopping_picks():
+    with pytest.raises(ValueError, match="n_estimators is not searched: early stopping"):
+        TuneParams(space={"n_estimators": (100, 600)})
