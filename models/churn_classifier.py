@@ -153,7 +153,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         self.classes_, y01 = check_binary_target(self, y)
         self.schema_ = FrameSchema.learn(frame)
         data = self.schema_.to_lightgbm(frame)
-        train, calib = self._split(y01, time)
+        train, calib, self.calibration_cutoff_ = self._split(y01, time)
         for fold, rows in (("training", train), ("calibration", calib)):
             if len(np.unique(y01[rows])) < 2:
                 raise ValueError(
@@ -238,8 +238,20 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
             logit[known] = np.log(p_none) - np.log1p(-p_none)
         return np.column_stack([margin, logit, known.astype(np.float64)])
 
-    def _split(self, y01: np.ndarray, time) -> tuple[np.ndarray, np.ndarray]:
-        """Row positions of the training and calibration folds."""
+    def calibration_split(self, y, time=None) -> tuple[np.ndarray, np.ndarray]:
+        """Row positions ``(training, calibration)`` that :meth:`fit` would use for ``y``
+        and ``time``: the booster learns on the first, the calibrator on the second.
+
+        For tuners, so they tune the booster on the rows it is fitted on. Needs no fit and
+        sets nothing on the estimator.
+        """
+        _, y01 = check_binary_target(self, column_or_1d(y, warn=True))
+        train, calib, _ = self._split(y01, time)
+        return train, calib
+
+    def _split(self, y01: np.ndarray, time) -> tuple[np.ndarray, np.ndarray, object]:
+        """Row positions of the training and calibration folds, and the calibration fold's
+        first cutoff (None for a random fold)."""
         n = len(y01)
         size = self.calibration_size
         is_int = isinstance(size, int | np.integer) and not isinstance(size, bool)
@@ -249,8 +261,10 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
             )
         rows = np.arange(n)
         if time is None:
-            self.calibration_cutoff_ = None
-            return _stratified_split(y01, size / n if is_int else size, self.random_state)
+            return (
+                *_stratified_split(y01, size / n if is_int else size, self.random_state),
+                None,
+            )
         t = pd.Series(np.asarray(time))
         if len(t) != n:
             raise ValueError(f"time has {len(t)} values but X has {n} rows")
@@ -272,9 +286,9 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         else:
             n_cutoffs = int(np.searchsorted(counts.cumsum().to_numpy(), round(size * n, 9)) + 1)
             n_cutoffs = min(n_cutoffs, len(counts) - 1)
-        self.calibration_cutoff_ = counts.index[n_cutoffs - 1]
-        in_calib = (t >= self.calibration_cutoff_).to_numpy()
-        return rows[~in_calib], rows[in_calib]
+        cutoff = counts.index[n_cutoffs - 1]
+        in_calib = (t >= cutoff).to_numpy()
+        return rows[~in_calib], rows[in_calib], cutoff
 
     def _data(self, X) -> pd.DataFrame:
         check_is_fitted(self)

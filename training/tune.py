@@ -133,8 +133,7 @@ def booster_rows(
     y, when = frame[LABEL].to_numpy(), frame[CUTOFF].to_numpy()
     out = []
     for train, val in rows:
-        # ChurnClassifier exposes no public split; _split is the one rule it fits with.
-        booster, _ = clf._split(y[train], when[train])
+        booster, _ = clf.calibration_split(y[train], when[train])
         out.append((train[booster], val))
     return out
 

@@ -53,6 +53,16 @@ def test_calibration_fold_is_the_latest_cutoff(panel_fit):
     assert (model.n_training_rows_, model.n_calibration_rows_) == (6000, 1500)
 
 
+def test_calibration_split_is_the_fits_split_and_needs_no_fit(churn_panel):
+    train = churn_panel.cutoff <= 4
+    unfitted = ChurnClassifier(calibration_size=1)
+    rows, calib = unfitted.calibration_split(churn_panel.y[train], churn_panel.cutoff[train])
+    assert (len(rows), len(calib)) == (6000, 1500)
+    assert (churn_panel.cutoff[train][calib] == 4).all()
+    assert (churn_panel.cutoff[train][rows] < 4).all()
+    assert not any(k.endswith("_") and not k.startswith("_") for k in vars(unfitted))
+
+
 def test_auc_is_close_to_the_truths_auc(panel_fit):
     # 1,500 test rows with ~30% churners: the AUC's standard error is about 0.013, and the
     # model pays a little for learning the shape (missingness, a square, a categorical).
