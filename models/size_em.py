@@ -9,11 +9,12 @@ likelihood terms:
 - the choice: customers buy near their own size, ``P(x | g) = H(x - g) / Z(g)`` with
   ``H`` a histogram over gap vectors of up to ``window`` grid steps per dimension (sister
   sizes, one cup up...). Without it the model would assume that a customer who buys 34C
-  is a priori any size, which flattens the estimated link. A customer sticks to the size
-  she believes is hers, so the choice counts once per distinct size she bought, not per
-  purchase: five orders of 34D are one piece of evidence that she believes in 34D.
-  (Counting only her latest size, her current belief, recovered fewer true sizes on the
-  simulator, whose customers learn from misfits.)
+  is a priori any size, which flattens the estimated link. With purchase times, ``H`` is
+  her first pick and later picks follow the belief dynamics of ``models.size_learning``
+  (she stays in her size unless a misfit teaches her a step, the size guide tells her, or
+  she picks afresh), so five orders of 34D without a misfit are one belief, and a move
+  after a misfit points at her size. Without times each distinct size she bought is one
+  choice.
 
 E-step: each customer's posterior over the grid, exactly, from ``pi`` and her purchases;
 it pools customers with little history toward the population, and its mass at the mode
@@ -37,7 +38,16 @@ from scipy.optimize import minimize
 from scipy.special import logsumexp
 
 from models.ordinal_link import FitLink
-from models.size_learning import Transitions, fitted_rates, log_factors, step_coordinates
+from models.size_learning import (
+    Moves,
+    PickTerms,
+    Rates,
+    Steps,
+    fitted_rates,
+    misfit_chance,
+    pick_terms,
+    step_coordinates,
+)
 
 _MIN_POSTERIOR = 1e-4  # posterior mass below this is dropped (and the rest renormalized)
 _DENSE_PAIRS = 50_000_000  # (cell x size) pairs summed with bincount below this, else sorted
@@ -66,23 +76,20 @@ class SystemData:
     grid_pos: np.ndarray  # (G, dims) int
     window: int
     choices: sp.csr_matrix  # (n_cust, G) 1 for every distinct size a customer bought
-    transitions: Transitions | None  # misfits and the size she bought next
-    steps: np.ndarray  # (G, dims) grid positions in moves (band and cup letter for bras)
+    picks: Steps | None  # her picks in time order (with purchase times), else None
+    step_cells: sp.csr_matrix | None  # (S, C) purchases of each pick by cell
+    moves: Moves  # one-step moves on the grid (band and cup letter for bras)
 
     @classmethod
     def from_purchases(
-        cls, y, weight, x, pos, cust, item, *, n_item, grid, grid_pos, window, kind, time=None
-    ):
+        cls, y, weight, x, pos, cust, item, *, n_item, grid, grid_pos, window, kind, time=None,
+        guide=None,
+    ):  # fmt: skip
         """Sort by customer and group identical (item, size, outcome) into cells.
 
-        With purchase ``time``, what she bought after each misfit is evidence too
-        (``models.size_learning``).
+        With purchase ``time``, the sequence of her picks is evidence too, and ``guide``
+        (per purchase) marks picks made after a size-guide visit (``models.size_learning``).
         """
-        transitions = None
-        if time is not None:
-            dense, low = position_lookup(grid_pos)
-            bought = grid_index(pos, dense, low)
-            transitions = Transitions.from_purchases(cust, bought, y != 1, time)
         order = np.argsort(cust, kind="stable")
         dense, low = position_lookup(grid_pos)
         size = grid_index(pos[order], dense, low)
@@ -93,10 +100,20 @@ class SystemData:
         shape = (n_cust, len(grid))
         choices = sp.csr_matrix((np.ones(len(size)), (cust[order], size)), shape=shape)
         choices.data[:] = 1.0  # distinct sizes: repeats of a size are one choice
+        picks = step_cells = None
+        cell = cell.reshape(-1)
+        if time is not None:
+            picks = Steps.from_purchases(
+                cust[order], size, np.asarray(time)[order],
+                None if guide is None else np.asarray(guide, bool)[order],
+            )  # fmt: skip
+            step_cells = (picks.rows @ sp.csr_matrix(
+                (np.ones(len(cell)), (np.arange(len(cell)), cell)), shape=(len(cell), len(uniq))
+            )).tocsr()  # fmt: skip
         return cls(
-            weight[order], cust[order], cell.reshape(-1), y[rows], x[rows], pos[rows],
-            item[rows], n_cust, n_item, grid, grid_pos, window, choices, transitions,
-            step_coordinates(kind, grid_pos),
+            weight[order], cust[order], cell, y[rows], x[rows], pos[rows],
+            item[rows], n_cust, n_item, grid, grid_pos, window, choices, picks, step_cells,
+            Moves.on_grid(step_coordinates(kind, grid_pos)),
         )  # fmt: skip
 
 
@@ -111,8 +128,8 @@ class SystemFit:
     offset: np.ndarray  # (n_item, dims)
     offset_var: np.ndarray  # (n_item, dims) Laplace variance of the offsets
     link: FitLink
-    move_rate: float  # P(she moves after a misfit | the size is not hers)
-    stray_rate: float  # P(she moves after a misfit | the size is hers)
+    rates: Rates  # belief dynamics (``models.size_learning``)
+    misfit_at_last: np.ndarray | None  # (n_cust, G) P(her latest pick misfit | size g)
     n_iter: int
     converged: bool
     log_likelihood: float  # marginal per unit weight, up to a constant
@@ -165,22 +182,42 @@ def _customer_cells(data: SystemData) -> sp.csr_matrix:
     return sp.csr_matrix((data.weight, (data.cust, data.cell)), shape=shape)
 
 
-def _choice_table(data: SystemData, log_choice: np.ndarray) -> sp.csr_matrix:
-    """``(G, G)``: ``log H(x - g) - floor`` of choosing size x if her size were g (in window)."""
-    dense, low = position_lookup(data.grid_pos)
-    offsets = _window_offsets(data.grid.shape[1], data.window)
-    g = grid_index(data.grid_pos[:, None, :] - offsets[None], dense, low)  # (G, M) x -> g
+def fresh_table(grid_pos: np.ndarray, window: int, log_choice, log_z) -> np.ndarray:
+    """``(G, G)``: ``log P(pick x | size g) = log H(x - g) - log Z(g)``, floor off the window."""
+    dense, low = position_lookup(grid_pos)
+    offsets = _window_offsets(grid_pos.shape[1], window)
+    g = grid_index(grid_pos[:, None, :] - offsets[None], dense, low)  # (G, M) x -> g
     x, k = np.nonzero(g >= 0)
-    value = log_choice.reshape(-1)[k] - LOG_FLOOR
-    return sp.csr_matrix((value, (x, g[x, k])), shape=(len(data.grid), len(data.grid)))
+    out = np.full((len(grid_pos), len(grid_pos)), LOG_FLOOR)
+    out[x, g[x, k]] = log_choice.reshape(-1)[k]
+    return out - log_z[None, :]
 
 
-def _log_likelihood_by_size(data, fit: SystemFit, g_cell, customer_cells) -> np.ndarray:
+def misfit_by_size(data: SystemData, fit: SystemFit) -> np.ndarray:
+    """``(S, G)``: P(some purchase of each pick misfit | her size g and the records)."""
+    z = data.cell_x[:, None, :] - data.grid[None] - fit.offset[data.cell_item][:, None, :]
+    m = misfit_chance(fit.link.proba(z), data.cell_y, fit.link.report_rate)
+    log_kept = data.step_cells @ np.log(np.maximum(1.0 - m, 1e-300))
+    return -np.expm1(log_kept)
+
+
+def pick_terms_of(data: SystemData, fit: SystemFit, misfit: np.ndarray) -> PickTerms:
+    """The belief-dynamics terms of every pick under the current parameters."""
+    picks = data.picks
+    prev = picks.prev
+    chance = np.where((prev >= 0)[:, None], misfit[np.maximum(prev, 0)], 0.0)
+    table = fresh_table(data.grid_pos, data.window, fit.log_choice, fit.log_z)
+    prev_x = np.where(prev >= 0, picks.size[np.maximum(prev, 0)], -1)
+    return pick_terms(picks.size, prev_x, chance, picks.guide, table, data.moves, fit.rates)
+
+
+def _log_likelihood_by_size(data, fit: SystemFit, g_cell, customer_cells):
     """``(n_cust, G)`` log-likelihood of each customer's purchases if her size were g.
 
     Up to a per-customer constant: sizes outside a purchase's window get the floor. The
     per-cell table is a sparse ``(C, G)`` matrix, so the sum over purchases is one sparse
-    product; likewise the choices.
+    product. Her picks add the belief dynamics (with times, returned as ``PickTerms``
+    for the M-step) or, without, one choice per distinct size.
     """
     c, k = np.nonzero(g_cell >= 0)
     g = g_cell[c, k]
@@ -189,12 +226,16 @@ def _log_likelihood_by_size(data, fit: SystemFit, g_cell, customer_cells) -> np.
     table = sp.csr_matrix(
         (np.log(np.maximum(p, 1e-300)), (c, g)), shape=(len(data.cell_y), len(data.grid))
     )
-    out = (customer_cells @ table + data.choices @ _choice_table(data, fit.log_choice)).toarray()
-    n_choices = np.asarray(data.choices.sum(axis=1))
-    out -= n_choices * fit.log_z[None, :]
-    if data.transitions is not None:
-        out += log_factors(data.transitions, data.steps, data.n_cust, fit.move_rate, fit.stray_rate)
-    return out
+    out = (customer_cells @ table).toarray()
+    if data.picks is None:
+        choice = fresh_table(data.grid_pos, data.window, fit.log_choice, fit.log_z)
+        return out + data.choices @ choice, None
+    terms = pick_terms_of(data, fit, misfit_by_size(data, fit))
+    owner = sp.csr_matrix(
+        (np.ones(len(data.picks.cust)), (data.picks.cust, np.arange(len(data.picks.cust)))),
+        shape=(data.n_cust, len(data.picks.cust)),
+    )
+    return out + owner @ np.log(np.maximum(terms.total, 1e-300)), terms
 
 
 def _posterior(log_lik: np.ndarray, prior: np.ndarray) -> tuple[sp.csr_matrix, float]:
@@ -236,24 +277,34 @@ def _cell_pairs(data: SystemData, posterior: sp.csr_matrix, min_mass: float = 0.
     return key // n_grid, key % n_grid, mass
 
 
-def _m_step(data, posterior, fit: SystemFit, item_prior_sd, pseudocount, max_iter, tol):
-    """New prior, choice histogram, item offsets and link from the posterior."""
+def _m_step(data, posterior, fit: SystemFit, terms, item_prior_sd, pseudocount, min_fresh,
+            max_iter, tol):  # fmt: skip
+    """New prior, choice histogram, rates, item offsets and link from the posterior."""
     cell, g, w = _cell_pairs(data, posterior, _M_STEP_MIN_MASS)
     counts = np.asarray(posterior.sum(axis=0)).ravel() + pseudocount
     prior = counts / counts.sum()
-    pairs = (data.choices.T @ posterior).tocoo()  # (size chosen, true size): posterior mass
-    gap = data.grid_pos[pairs.row] - data.grid_pos[pairs.col] + data.window
+    rates = fit.rates
+    if terms is None:  # (size chosen, true size): posterior mass of each distinct size
+        pairs = (data.choices.T @ posterior).toarray()
+    else:  # the picks drawn from H: first picks and fresh ones
+        resp = posterior[data.picks.cust].toarray()
+        drawn = resp * terms.fresh / np.maximum(terms.total, 1e-300)
+        n = len(data.picks.size)
+        pick = sp.csr_matrix(
+            (np.ones(n), (data.picks.size, np.arange(n))), shape=(len(data.grid), n)
+        )
+        pairs = pick @ drawn
+        rates = fitted_rates(terms, resp, data.picks, fit.rates, pseudocount, min_fresh)
+    x, g_true = np.nonzero(pairs)
+    gap = data.grid_pos[x] - data.grid_pos[g_true] + data.window
     inside = ((gap >= 0) & (gap <= 2 * data.window)).all(axis=1)
     cells = np.ravel_multi_index(tuple(gap[inside].T), fit.log_choice.shape)
-    h = np.bincount(cells, pairs.data[inside], fit.log_choice.size) + pseudocount
+    h = np.bincount(cells, pairs[x, g_true][inside], fit.log_choice.size) + pseudocount
     log_choice = np.log(h / h.sum()).reshape(fit.log_choice.shape)
     offset, link = _fit_offsets_and_link(data, cell, g, w, fit, item_prior_sd, max_iter, tol)
-    rates = (fit.move_rate, fit.stray_rate)
-    if data.transitions is not None:
-        rates = fitted_rates(data.transitions, posterior, pseudocount)
     return SystemFit(
         posterior, prior, log_choice, choice_log_z(log_choice, data.grid_pos, data.window),
-        offset, fit.offset_var, link, *rates, fit.n_iter, fit.converged, fit.log_likelihood,
+        offset, fit.offset_var, link, rates, None, fit.n_iter, fit.converged, fit.log_likelihood,
     )  # fmt: skip
 
 
@@ -306,6 +357,7 @@ def fit_system(
     *,
     item_prior_sd: float,
     pseudocount: float,
+    min_fresh_rate: float = 0.0,
     link: str,
     n_em_iter: int,
     max_iter: int,
@@ -322,19 +374,24 @@ def fit_system(
     fit = SystemFit(
         sp.csr_matrix((data.n_cust, n_grid)), np.full(n_grid, 1.0 / n_grid), log_choice,
         choice_log_z(log_choice, data.grid_pos, w), np.zeros((data.n_item, dims)),
-        np.zeros((data.n_item, dims)), FitLink(link, dims), 0.5, 0.1, 0, False, -np.inf,
+        np.zeros((data.n_item, dims)), FitLink(link, dims), Rates(), None, 0, False, -np.inf,
     )  # fmt: skip
     total = data.weight.sum()
     g_cell, customer_cells = _cell_candidates(data), _customer_cells(data)
     while True:
-        log_lik = _log_likelihood_by_size(data, fit, g_cell, customer_cells)
+        log_lik, terms = _log_likelihood_by_size(data, fit, g_cell, customer_cells)
         posterior, marginal = _posterior(log_lik, fit.prior)
         objective = (marginal - 0.5 * (fit.offset**2).sum() / item_prior_sd**2) / total
         fit.converged = abs(objective - fit.log_likelihood) < tol
         fit.posterior, fit.log_likelihood = posterior, objective
         if fit.converged or fit.n_iter == n_em_iter:
             break
-        fit = _m_step(data, posterior, fit, item_prior_sd, pseudocount, max_iter, tol)
+        fit = _m_step(data, posterior, fit, terms, item_prior_sd, pseudocount, min_fresh_rate,
+                      max_iter, tol)  # fmt: skip
         fit.n_iter += 1
     fit.offset_var = _offset_variance(data, fit, item_prior_sd)
+    if data.picks is not None:  # what her next pick is weighed against
+        latest = data.picks.last
+        fit.misfit_at_last = np.zeros((data.n_cust, n_grid))
+        fit.misfit_at_last[latest >= 0] = misfit_by_size(data, fit)[latest[latest >= 0]]
     return fit
