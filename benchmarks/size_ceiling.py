@@ -187,6 +187,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=None)
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--lines-csv", default=None, help="also write the per-line table here")
     args = parser.parse_args()
     p = load_params("params.yaml")
     fit, rw = p.simulate.fit, p.size.return_window_days
@@ -210,8 +211,10 @@ def main() -> None:
     for system in ("bra", "alpha"):
         belief = Belief(system, p.simulate.sizes, fit, true_idx[system])
         gaps = pair_gaps(belief)
+        steps = belief.grid  # band and cup letter (bras) or alpha index: one move a step
         seen = set(train.loc[(train["category"] == "bra") == (system == "bra"), "customer_id"])
         by_c = customer_orders(tables, guide, rec_start, offsets, end, system)
+        blind = customer_orders(tables, guide, rec_start, dict.fromkeys(offsets, 0.0), end, system)
         for c, orders in by_c.items():
             g_true = int(np.flatnonzero((belief.grid == true_idx[system][pos[c]]).all(axis=1))[0])
             ts = tables["orders"].set_index("order_id").loc[[o["order_id"] for o in orders], "ts"]
@@ -219,6 +222,9 @@ def main() -> None:
                 if t < start or not order["lines"]:
                     continue
                 post = np.exp(log_posterior(belief, orders[: k + 1], fit, fit.size_guide_correct))
+                post_blind = np.exp(
+                    log_posterior(belief, blind[c][: k + 1], fit, fit.size_guide_correct)
+                )
                 for size, off, _, line_id in order["lines"]:
                     x = gaps + off
                     pf = 1 - (
@@ -227,22 +233,35 @@ def main() -> None:
                     )
                     s_bought = int(np.flatnonzero((belief.grid == size).all(axis=1))[0])
                     bayes = int(np.argmax(post @ pf))
+                    x0 = gaps
+                    pf0 = 1 - (
+                        1 / (1 + np.exp((x0 + fit.threshold) / fit.noise_scale))
+                        + 1 / (1 + np.exp(-(x0 - fit.threshold) / fit.noise_scale))
+                    )
+                    blind_size = int(np.argmax(post_blind @ pf0))
+                    # realistic advice: within a band and a cup letter of her pick, as
+                    # the model's (the simulator's fit trades bands for cups linearly)
+                    near = (np.abs(steps - steps[s_bought]) <= 1).all(axis=1)
+                    near_size = int(np.argmax(np.where(near, post @ pf, -1.0)))
                     rows.append({
                         "system": system, "customer_id": c, "line_id": line_id, "returning": c in seen,
                         "guide": order["guide"], "first_order": k == 0,
                         **{f"p_fit_{name}": pf[g_true, s] for name, s in (
                             ("bought", s_bought), ("true", g_true), ("oracle", int(np.argmax(pf[g_true]))),
-                            ("bayes", bayes))},
+                            ("bayes", bayes), ("bayes_no_offsets", blind_size), ("bayes_near", near_size))},
+                        "bayes_size": "-".join(map(str, belief.grid[bayes])),
                     })  # fmt: skip
     lines = pd.DataFrame(rows)
     lines["scored"] = lines["line_id"].isin(set(split.test["line_id"]))
+    if args.lines_csv:
+        lines.to_csv(args.lines_csv, index=False)
     ret = fit.return_if_misfit * (1 - lines.filter(like="p_fit_"))
     ret.columns = [c.removeprefix("p_fit_") for c in ret.columns]
     out: dict[str, object] = {"test_lines": len(lines)}
     for name, mask in (("all", lines["scored"]), ("returning", lines["scored"] & lines["returning"]), ("new", lines["scored"] & ~lines["returning"]), ("guided", lines["scored"] & lines["guide"]), ("every_test_order_line", slice(None))):  # fmt: skip
         r = ret[mask].mean()
         out[name] = {"lines": int(len(ret[mask])), "fit_return_rate_bought": round(r["bought"], 4),
-                     **{f"reduction_{k}": round(1 - r[k] / r["bought"], 4) for k in ("true", "oracle", "bayes")}}  # fmt: skip
+                     **{f"reduction_{k}": round(1 - r[k] / r["bought"], 4) for k in ("true", "oracle", "bayes", "bayes_near", "bayes_no_offsets")}}  # fmt: skip
 
     # Recovery ceiling: the posterior mode on everything known at the end.
     from features.fit_outcomes import make_fit_outcomes

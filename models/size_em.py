@@ -197,6 +197,8 @@ def misfit_by_size(data: SystemData, fit: SystemFit) -> np.ndarray:
     """``(S, G)``: P(some purchase of each pick misfit | her size g and the records)."""
     z = data.cell_x[:, None, :] - data.grid[None] - fit.offset[data.cell_item][:, None, :]
     m = misfit_chance(fit.link.proba(z), data.cell_y, fit.link.report_rate)
+    if data.step_cells is None:
+        raise ValueError("the belief dynamics need purchase times")
     log_kept = data.step_cells @ np.log(np.maximum(1.0 - m, 1e-300))
     return -np.expm1(log_kept)
 
@@ -204,6 +206,8 @@ def misfit_by_size(data: SystemData, fit: SystemFit) -> np.ndarray:
 def pick_terms_of(data: SystemData, fit: SystemFit, misfit: np.ndarray) -> PickTerms:
     """The belief-dynamics terms of every pick under the current parameters."""
     picks = data.picks
+    if picks is None:
+        raise ValueError("the belief dynamics need purchase times")
     prev = picks.prev
     chance = np.where((prev >= 0)[:, None], misfit[np.maximum(prev, 0)], 0.0)
     table = fresh_table(data.grid_pos, data.window, fit.log_choice, fit.log_z)

@@ -73,6 +73,7 @@ def step_coordinates(kind: str, grid_pos: np.ndarray) -> np.ndarray:
 class Moves:
     """``(G, G)`` tables of one-step moves on the grid, built once per fit."""
 
+    steps: np.ndarray  # (G, dims) grid positions in moves
     distance: np.ndarray  # [x, g] steps from size x to size g
     n_closer: np.ndarray  # [x, g] one-step neighbours of x that are closer to g
 
@@ -81,7 +82,7 @@ class Moves:
         distance = np.abs(steps[:, None, :] - steps[None, :, :]).sum(axis=2)
         neighbour = distance == 1
         n_closer = (neighbour[:, :, None] & (distance[None, :, :] < distance[:, None, :])).sum(1)
-        return cls(distance, n_closer)
+        return cls(steps, distance, n_closer)
 
 
 @dataclass(frozen=True)

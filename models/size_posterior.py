@@ -133,7 +133,8 @@ class SizeSystemModel:
             x = np.maximum(size, 0)
             prev = np.where(known, self.last_size[np.where(known, rows, 0)], -1)
             chance = np.zeros((len(rows), len(self.grid)))
-            chance[known] = self.fit.misfit_at_last[rows[known]]
+            if self.fit.misfit_at_last is not None:
+                chance[known] = self.fit.misfit_at_last[rows[known]]
             table = fresh_table(
                 self.grid_pos, self.choice_window, self.fit.log_choice, self.fit.log_z
             )
@@ -191,8 +192,9 @@ class SizeSystemModel:
     def recommend(self, cust, item, picked=None, guide=None) -> tuple[np.ndarray, np.ndarray]:
         """Grid index of the size to buy and the posterior probability that it is her best.
 
-        Candidates are the sizes that would be best for some true size she may have; the
-        one with the highest expected P(fit) wins (a known customer). A new customer
+        Candidates are the sizes that would be best for some true size she may have (and,
+        given a pick, the sizes within a step of it); the one with the highest expected
+        P(fit) wins (a known customer). A new customer
         without a pick gets the size most of the population takes in this item. With
         ``picked`` (the sizes she is about to buy) the posterior is updated with her pick
         (``guide``: made after a size-guide visit).
@@ -202,6 +204,12 @@ class SizeSystemModel:
         np.maximum.at(top, votes.row, votes.data)
         keep = (votes.data >= _MIN_CANDIDATE_MASS) | (votes.data == top[votes.row])
         req, cand, mass = votes.row[keep], votes.col[keep], votes.data[keep]
+        if picked is not None:  # and the sizes next to her pick: fine-tuning the gap
+            near_req, near_cand = self._near_pick(picked)
+            both = pd.DataFrame({"r": np.r_[req, near_req], "c": np.r_[cand, near_cand]})
+            new = ~both.duplicated().to_numpy()[len(req) :]
+            req, cand = np.r_[req, near_req[new]], np.r_[cand, near_cand[new]]
+            mass = np.r_[mass, np.zeros(int(new.sum()))]
         score = mass.copy()
         scored = (cust[req] >= 0) | (picked is not None)
         if scored.any():
@@ -216,6 +224,20 @@ class SizeSystemModel:
         confidence = np.zeros(len(cust))
         best[req[first]], confidence[req[first]] = cand[first], mass[first]
         return best, confidence
+
+    def _near_pick(self, picked: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(request, sold size) pairs within one step of each pick; bras also their sisters.
+
+        In move coordinates (band and cup letter for bras): at most one band and one cup
+        letter away, so sister sizes (a band up, a cup down) are in.
+        """
+        pos = size_positions(self.kind, self.grid, picked)
+        dense, low = position_lookup(self.grid_pos)
+        at = grid_index(pos, dense, low)
+        steps = self.moves.steps
+        diff = np.abs(steps[self._sold][None, :, :] - steps[np.maximum(at, 0)][:, None, :])
+        r, k = np.nonzero((diff <= 1).all(axis=2) & (at >= 0)[:, None])
+        return r, self._sold[k]
 
     def true_size(self, cust: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Grid index of each customer's most probable true size and its probability."""

@@ -231,3 +231,14 @@ def test_a_pick_after_the_size_guide_leans_on_her_pick(training_frame, true_to_s
     # a guided pick is her size more often: the advice trusts it at least as much
     assert rec["recommended_size"].iloc[1] == "36C"
     assert rec["p_fit"].iloc[1] >= rec["p_fit"].iloc[0]
+
+
+def test_advice_given_a_pick_also_weighs_her_neighbouring_and_sister_sizes(fitted):
+    from features.sizes import size_coordinates
+
+    model = fitted.systems_["bra"]
+    req, cand = model._near_pick(size_coordinates(pd.Series(["34C"]), "bra"))
+    near = {f"{b}{c}" for b in (32, 34, 36) for c in "BCD"}  # a band and a cup letter away
+    assert set(req) == {0}
+    assert set(model.labels[cand]) == near & set(model.labels[model._sold])
+    assert {"32D", "36B"} <= set(model.labels[cand])  # sister sizes of 34C
