@@ -40,18 +40,19 @@ from scipy.special import logsumexp
 from models.ordinal_link import FitLink
 from models.size_learning import (
     Moves,
-    PickTerms,
     Rates,
     Steps,
-    fitted_rates,
     misfit_chance,
     pick_terms,
+    rate_counts,
+    rates_from_counts,
     step_coordinates,
 )
 
 _MIN_POSTERIOR = 1e-4  # posterior mass below this is dropped (and the rest renormalized)
 _DENSE_PAIRS = 50_000_000  # (cell x size) pairs summed with bincount below this, else sorted
 _M_STEP_MIN_MASS = 1e-3  # smaller posterior masses are left out of the M-step's pairs
+_STEP_CHUNK = 20_000  # picks (or cells) per block of the dense (block, G) belief terms
 LOG_FLOOR = np.log(1e-6)  # choice likelihood of a gap outside the window
 
 
@@ -193,26 +194,39 @@ def fresh_table(grid_pos: np.ndarray, window: int, log_choice, log_z) -> np.ndar
     return out - log_z[None, :]
 
 
-def misfit_by_size(data: SystemData, fit: SystemFit) -> np.ndarray:
-    """``(S, G)``: P(some purchase of each pick misfit | her size g and the records)."""
-    z = data.cell_x[:, None, :] - data.grid[None] - fit.offset[data.cell_item][:, None, :]
-    m = misfit_chance(fit.link.proba(z), data.cell_y, fit.link.report_rate)
+def _cell_log_kept(data: SystemData, fit: SystemFit) -> np.ndarray:
+    """``(C, G)``: log P(no misfit) of each cell's purchase if her size were g."""
+    out = np.empty((len(data.cell_y), len(data.grid)))
+    for sl in _chunks(len(data.cell_y), _STEP_CHUNK):
+        z = data.cell_x[sl, None, :] - data.grid[None] - fit.offset[data.cell_item[sl]][:, None, :]
+        m = misfit_chance(fit.link.proba(z), data.cell_y[sl], fit.link.report_rate)
+        out[sl] = np.log(np.maximum(1.0 - m, 1e-300))
+    return out
+
+
+def _chunks(n: int, size: int):
+    return (slice(a, min(a + size, n)) for a in range(0, n, size))
+
+
+def misfit_of_steps(data: SystemData, log_kept: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    """``(len(steps), G)``: P(some purchase of each pick misfit | her size g, the records)."""
     if data.step_cells is None:
         raise ValueError("the belief dynamics need purchase times")
-    log_kept = data.step_cells @ np.log(np.maximum(1.0 - m, 1e-300))
-    return -np.expm1(log_kept)
+    return -np.expm1(data.step_cells[steps] @ log_kept)
 
 
-def pick_terms_of(data: SystemData, fit: SystemFit, misfit: np.ndarray) -> PickTerms:
-    """The belief-dynamics terms of every pick under the current parameters."""
+def _pick_terms(data: SystemData, fit: SystemFit, log_kept, table, sl: slice):
+    """Belief-dynamics terms of the picks ``sl`` and their previous sizes."""
     picks = data.picks
     if picks is None:
         raise ValueError("the belief dynamics need purchase times")
-    prev = picks.prev
-    chance = np.where((prev >= 0)[:, None], misfit[np.maximum(prev, 0)], 0.0)
-    table = fresh_table(data.grid_pos, data.window, fit.log_choice, fit.log_z)
-    prev_x = np.where(prev >= 0, picks.size[np.maximum(prev, 0)], -1)
-    return pick_terms(picks.size, prev_x, chance, picks.guide, table, data.moves, fit.rates)
+    prev = picks.prev[sl]
+    first = prev < 0
+    chance = misfit_of_steps(data, log_kept, np.maximum(prev, 0))
+    chance[first] = 0.0
+    prev_x = np.where(first, -1, picks.size[np.maximum(prev, 0)])
+    terms = pick_terms(picks.size[sl], prev_x, chance, picks.guide[sl], table, data.moves, fit.rates)  # fmt: skip
+    return terms, prev_x
 
 
 def _log_likelihood_by_size(data, fit: SystemFit, g_cell, customer_cells):
@@ -220,8 +234,9 @@ def _log_likelihood_by_size(data, fit: SystemFit, g_cell, customer_cells):
 
     Up to a per-customer constant: sizes outside a purchase's window get the floor. The
     per-cell table is a sparse ``(C, G)`` matrix, so the sum over purchases is one sparse
-    product. Her picks add the belief dynamics (with times, returned as ``PickTerms``
-    for the M-step) or, without, one choice per distinct size.
+    product. Her picks add the belief dynamics (with times; chunk by chunk, so memory
+    stays bounded) or, without, one choice per distinct size. Also returns the cells'
+    log P(no misfit) for the M-step (``None`` without times).
     """
     c, k = np.nonzero(g_cell >= 0)
     g = g_cell[c, k]
@@ -231,15 +246,17 @@ def _log_likelihood_by_size(data, fit: SystemFit, g_cell, customer_cells):
         (np.log(np.maximum(p, 1e-300)), (c, g)), shape=(len(data.cell_y), len(data.grid))
     )
     out = (customer_cells @ table).toarray()
+    choice = fresh_table(data.grid_pos, data.window, fit.log_choice, fit.log_z)
     if data.picks is None:
-        choice = fresh_table(data.grid_pos, data.window, fit.log_choice, fit.log_z)
         return out + data.choices @ choice, None
-    terms = pick_terms_of(data, fit, misfit_by_size(data, fit))
-    owner = sp.csr_matrix(
-        (np.ones(len(data.picks.cust)), (data.picks.cust, np.arange(len(data.picks.cust)))),
-        shape=(data.n_cust, len(data.picks.cust)),
-    )
-    return out + owner @ np.log(np.maximum(terms.total, 1e-300)), terms
+    log_kept = _cell_log_kept(data, fit)
+    cust = data.picks.cust
+    for sl in _chunks(len(cust), _STEP_CHUNK):
+        terms, _ = _pick_terms(data, fit, log_kept, choice, sl)
+        c = cust[sl]  # sorted: sum each customer's run of picks
+        starts = np.r_[0, np.flatnonzero(c[1:] != c[:-1]) + 1]
+        out[c[starts]] += np.add.reduceat(np.log(np.maximum(terms.total, 1e-300)), starts)
+    return out, log_kept
 
 
 def _posterior(log_lik: np.ndarray, prior: np.ndarray) -> tuple[sp.csr_matrix, float]:
@@ -281,24 +298,27 @@ def _cell_pairs(data: SystemData, posterior: sp.csr_matrix, min_mass: float = 0.
     return key // n_grid, key % n_grid, mass
 
 
-def _m_step(data, posterior, fit: SystemFit, terms, item_prior_sd, pseudocount, min_fresh,
+def _m_step(data, posterior, fit: SystemFit, log_kept, item_prior_sd, pseudocount, min_fresh,
             max_iter, tol):  # fmt: skip
     """New prior, choice histogram, rates, item offsets and link from the posterior."""
     cell, g, w = _cell_pairs(data, posterior, _M_STEP_MIN_MASS)
     counts = np.asarray(posterior.sum(axis=0)).ravel() + pseudocount
     prior = counts / counts.sum()
     rates = fit.rates
-    if terms is None:  # (size chosen, true size): posterior mass of each distinct size
+    if log_kept is None:  # (size chosen, true size): posterior mass of each distinct size
         pairs = (data.choices.T @ posterior).toarray()
-    else:  # the picks drawn from H: first picks and fresh ones
-        resp = posterior[data.picks.cust].toarray()
-        drawn = resp * terms.fresh / np.maximum(terms.total, 1e-300)
-        n = len(data.picks.size)
-        pick = sp.csr_matrix(
-            (np.ones(n), (data.picks.size, np.arange(n))), shape=(len(data.grid), n)
-        )
-        pairs = pick @ drawn
-        rates = fitted_rates(terms, resp, data.picks, fit.rates, pseudocount, min_fresh)
+    else:  # the picks drawn from H (first picks and fresh ones), and the rates' counts
+        picks, n_grid = data.picks, len(data.grid)
+        table = fresh_table(data.grid_pos, data.window, fit.log_choice, fit.log_z)
+        pairs, tally = np.zeros((n_grid, n_grid)), np.zeros(6)
+        for sl in _chunks(len(picks.cust), _STEP_CHUNK):
+            terms, prev_x = _pick_terms(data, fit, log_kept, table, sl)
+            resp = posterior[picks.cust[sl]].toarray()
+            drawn = resp * terms.fresh / np.maximum(terms.total, 1e-300)
+            n = sl.stop - sl.start
+            pairs += sp.csr_matrix((np.ones(n), (picks.size[sl], np.arange(n))), shape=(n_grid, n)) @ drawn  # fmt: skip
+            tally += rate_counts(terms, resp, picks.size[sl], prev_x, picks.guide[sl], fit.rates)
+        rates = rates_from_counts(tally, pseudocount, min_fresh)
     x, g_true = np.nonzero(pairs)
     gap = data.grid_pos[x] - data.grid_pos[g_true] + data.window
     inside = ((gap >= 0) & (gap <= 2 * data.window)).all(axis=1)
@@ -383,19 +403,20 @@ def fit_system(
     total = data.weight.sum()
     g_cell, customer_cells = _cell_candidates(data), _customer_cells(data)
     while True:
-        log_lik, terms = _log_likelihood_by_size(data, fit, g_cell, customer_cells)
+        log_lik, log_kept = _log_likelihood_by_size(data, fit, g_cell, customer_cells)
         posterior, marginal = _posterior(log_lik, fit.prior)
         objective = (marginal - 0.5 * (fit.offset**2).sum() / item_prior_sd**2) / total
         fit.converged = abs(objective - fit.log_likelihood) < tol
         fit.posterior, fit.log_likelihood = posterior, objective
         if fit.converged or fit.n_iter == n_em_iter:
             break
-        fit = _m_step(data, posterior, fit, terms, item_prior_sd, pseudocount, min_fresh_rate,
+        fit = _m_step(data, posterior, fit, log_kept, item_prior_sd, pseudocount, min_fresh_rate,
                       max_iter, tol)  # fmt: skip
         fit.n_iter += 1
     fit.offset_var = _offset_variance(data, fit, item_prior_sd)
     if data.picks is not None:  # what her next pick is weighed against
         latest = data.picks.last
         fit.misfit_at_last = np.zeros((data.n_cust, n_grid))
-        fit.misfit_at_last[latest >= 0] = misfit_by_size(data, fit)[latest[latest >= 0]]
+        known = np.flatnonzero(latest >= 0)
+        fit.misfit_at_last[known] = misfit_of_steps(data, _cell_log_kept(data, fit), latest[known])
     return fit

@@ -150,36 +150,41 @@ def misfit_chance(proba: np.ndarray, y: np.ndarray, report_rate: float) -> np.nd
     return np.where((y != 1)[:, None], 1.0, hidden)
 
 
-def fitted_rates(
-    terms: PickTerms,
-    resp: np.ndarray,
-    steps: Steps,
-    rates: Rates,
-    pseudocount: float = 1.0,
-    min_fresh: float = 0.0,
-) -> Rates:
-    """New rates from ``resp`` ``(S, G)``, the posterior of each step's customer's size.
+def rate_counts(
+    terms: PickTerms, resp: np.ndarray, size: np.ndarray, prev_size: np.ndarray, guide, rates
+) -> np.ndarray:
+    """Expected counts behind the rates, for picks ``size`` after ``prev_size`` (-1: first).
 
-    Expected counts: guided picks that took the guide's size, of guided picks; later picks
-    that were fresh, of later picks; and learning (a move under the dynamics) against
-    misfits, which are a move or a misfit followed by a stay off her size, with
-    ``P(misfit, not learned | stayed) = m (1 - a) / (1 - a m)``. ``fresh`` is kept at
-    ``min_fresh`` or above: on data where nobody ever changes size without a reason, a
-    near-zero rate would explain one odd pick by a far-off size.
+    ``resp`` ``(S, G)`` is the posterior of each pick's customer's size. Returns guided
+    picks that took the guide's size, guided picks, later picks that were fresh, later
+    picks under the dynamics, learning after a misfit (a move under the dynamics), and
+    misfits followed by a stay off her size without learning,
+    ``P(misfit, not learned | stayed) = m (1 - a) / (1 - a m)``. Counts add over chunks.
     """
     total = np.maximum(terms.total, 1e-300)
-    guided, later = steps.guide, steps.prev >= 0
+    guided, later = np.asarray(guide, bool), prev_size >= 0
     took_guide = (resp[guided] * terms.guided[guided] / total[guided]).sum()
-    guide = (took_guide + pseudocount) / (guided.sum() + 2 * pseudocount)
     w_fresh = (resp[later] * terms.fresh[later] / total[later]).sum()
     w_dyn = resp[later] * terms.dynamic[later] / total[later]
-    fresh = (w_fresh + pseudocount) / (w_fresh + w_dyn.sum() + 2 * pseudocount)
     a = rates.learn
-    moved = (steps.size != steps.size[np.maximum(steps.prev, 0)])[later]
+    moved = (size != prev_size)[later]
     m = terms.learn[later] / a
-    off_size = np.arange(resp.shape[1])[None, :] != steps.size[steps.prev[later]][:, None]
+    off_size = np.arange(resp.shape[1])[None, :] != prev_size[later][:, None]
     unlearned = np.where(off_size, m * (1 - a) / np.maximum(1 - a * m, 1e-12), 0.0)
     learned = w_dyn[moved].sum()
     missed = (w_dyn[~moved] * unlearned[~moved]).sum()
-    learn = (learned + pseudocount) / (learned + missed + 2 * pseudocount)
-    return Rates(learn=float(learn), guide=float(guide), fresh=float(max(fresh, min_fresh)))
+    return np.array([took_guide, guided.sum(), w_fresh, w_dyn.sum(), learned, missed])
+
+
+def rates_from_counts(counts: np.ndarray, pseudocount: float = 1.0, min_fresh: float = 0.0):
+    """``Rates`` from summed ``rate_counts``, each a share smoothed by ``pseudocount``.
+
+    ``fresh`` is kept at ``min_fresh`` or above: on data where nobody ever changes size
+    without a reason, a near-zero rate would explain one odd pick by a far-off size.
+    """
+    took_guide, n_guided, w_fresh, w_dyn, learned, missed = counts
+    return Rates(
+        learn=float((learned + pseudocount) / (learned + missed + 2 * pseudocount)),
+        guide=float((took_guide + pseudocount) / (n_guided + 2 * pseudocount)),
+        fresh=float(max((w_fresh + pseudocount) / (w_fresh + w_dyn + 2 * pseudocount), min_fresh)),
+    )

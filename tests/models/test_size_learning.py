@@ -6,9 +6,10 @@ from models.size_learning import (
     PickTerms,
     Rates,
     Steps,
-    fitted_rates,
     misfit_chance,
     pick_terms,
+    rate_counts,
+    rates_from_counts,
     step_coordinates,
 )
 
@@ -78,13 +79,25 @@ def test_rates_from_expected_counts():
         learn=np.array([[0.0, 0, 0], [0.5, 0.5, 0.5]]),
     )
     resp = np.array([[0.5, 0.0, 0.5], [0.5, 0.0, 0.5]])  # she is 0 or 2, not 1
-    rates = fitted_rates(terms, resp, steps, Rates(learn=0.5), pseudocount=1.0)
+    prev_size = np.where(steps.prev >= 0, steps.size[np.maximum(steps.prev, 0)], -1)
+    counts = rate_counts(terms, resp, steps.size, prev_size, steps.guide, Rates(learn=0.5))
+    # counts add over chunks of picks
+    halves = sum(
+        rate_counts(terms_part, resp[k : k + 1], steps.size[k : k + 1], prev_size[k : k + 1],
+                    steps.guide[k : k + 1], Rates(learn=0.5))
+        for k, terms_part in enumerate(
+            PickTerms(terms.guided[k : k + 1], terms.fresh[k : k + 1],
+                      terms.dynamic[k : k + 1], terms.learn[k : k + 1]) for k in range(2)
+        )
+    )  # fmt: skip
+    np.testing.assert_allclose(halves, counts)
+    rates = rates_from_counts(counts, pseudocount=1.0)
     assert rates.guide == pytest.approx(1 / 3)  # the guide's size took no mass
     assert rates.fresh == pytest.approx((0.01 / 0.51 + 1) / (1 + 2))
     # a stay off her size after a sure misfit (m = 1): one misfit not learned from
     w = 0.5 / 0.51
     assert rates.learn == pytest.approx(1 / (w + 2))
-    assert fitted_rates(terms, resp, steps, Rates(learn=0.5), 1.0, min_fresh=0.9).fresh == 0.9
+    assert rates_from_counts(counts, 1.0, min_fresh=0.9).fresh == 0.9
 
 
 def test_bra_steps_count_band_and_cup_letter():
