@@ -52,8 +52,9 @@ from models.size_learning import (
 _MIN_POSTERIOR = 1e-4  # posterior mass below this is dropped (and the rest renormalized)
 _DENSE_PAIRS = 50_000_000  # (cell x size) pairs summed with bincount below this, else sorted
 _M_STEP_MIN_MASS = 1e-3  # smaller posterior masses are left out of the M-step's pairs
-_STEP_CHUNK = 20_000  # picks (or cells) per block of the dense (block, G) belief terms
+_STEP_CHUNK = 20_000  # picks per block of the dense (block, G) belief terms
 LOG_FLOOR = np.log(1e-6)  # choice likelihood of a gap outside the window
+LOG_FAR = np.log(1e-6)  # P(no misfit) of a size outside a purchase's window
 
 
 @dataclass(frozen=True)
@@ -194,25 +195,35 @@ def fresh_table(grid_pos: np.ndarray, window: int, log_choice, log_z) -> np.ndar
     return out - log_z[None, :]
 
 
-def _cell_log_kept(data: SystemData, fit: SystemFit) -> np.ndarray:
-    """``(C, G)``: log P(no misfit) of each cell's purchase if her size were g."""
-    out = np.empty((len(data.cell_y), len(data.grid)))
-    for sl in _chunks(len(data.cell_y), _STEP_CHUNK):
-        z = data.cell_x[sl, None, :] - data.grid[None] - fit.offset[data.cell_item[sl]][:, None, :]
-        m = misfit_chance(fit.link.proba(z), data.cell_y[sl], fit.link.report_rate)
-        out[sl] = np.log(np.maximum(1.0 - m, 1e-300))
-    return out
+def _cell_tables(data: SystemData, fit: SystemFit, g_cell) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """Sparse ``(C, G)`` tables over each cell's window of candidate sizes ``g``.
+
+    The log-likelihood of the recorded outcome, and ``log P(no misfit) - LOG_FAR`` (the
+    belief dynamics' misfit chance; a size outside the window misfits but for
+    ``exp(LOG_FAR)``), from one evaluation of the link.
+    """
+    c, k = np.nonzero(g_cell >= 0)
+    g = g_cell[c, k]
+    z = data.cell_x[c] - data.grid[g] - fit.offset[data.cell_item[c]]
+    p, rho, y = fit.link.proba(z), fit.link.report_rate, data.cell_y[c]
+    recorded = np.where(y == 1, 1.0 - rho * (p[:, 0] + p[:, 2]), rho * p[np.arange(len(c)), y])
+    shape = (len(data.cell_y), len(data.grid))
+    table = sp.csr_matrix((np.log(np.maximum(recorded, 1e-300)), (c, g)), shape=shape)
+    kept = np.log(np.maximum(1.0 - misfit_chance(p, y, rho), 1e-300)) - LOG_FAR
+    return table, sp.csr_matrix((kept, (c, g)), shape=shape)
 
 
 def _chunks(n: int, size: int):
     return (slice(a, min(a + size, n)) for a in range(0, n, size))
 
 
-def misfit_of_steps(data: SystemData, log_kept: np.ndarray, steps: np.ndarray) -> np.ndarray:
+def misfit_of_steps(data: SystemData, log_kept: sp.csr_matrix, steps: np.ndarray) -> np.ndarray:
     """``(len(steps), G)``: P(some purchase of each pick misfit | her size g, the records)."""
     if data.step_cells is None:
         raise ValueError("the belief dynamics need purchase times")
-    return -np.expm1(data.step_cells[steps] @ log_kept)
+    rows = data.step_cells[steps]
+    n_bought = np.asarray(rows.sum(axis=1))
+    return -np.expm1((rows @ log_kept).toarray() + n_bought * LOG_FAR)
 
 
 def _pick_terms(data: SystemData, fit: SystemFit, log_kept, table, sl: slice):
@@ -238,18 +249,11 @@ def _log_likelihood_by_size(data, fit: SystemFit, g_cell, customer_cells):
     stays bounded) or, without, one choice per distinct size. Also returns the cells'
     log P(no misfit) for the M-step (``None`` without times).
     """
-    c, k = np.nonzero(g_cell >= 0)
-    g = g_cell[c, k]
-    z = data.cell_x[c] - data.grid[g] - fit.offset[data.cell_item[c]]
-    p = fit.link.recorded_proba(z)[np.arange(len(c)), data.cell_y[c]]
-    table = sp.csr_matrix(
-        (np.log(np.maximum(p, 1e-300)), (c, g)), shape=(len(data.cell_y), len(data.grid))
-    )
+    table, log_kept = _cell_tables(data, fit, g_cell)
     out = (customer_cells @ table).toarray()
     choice = fresh_table(data.grid_pos, data.window, fit.log_choice, fit.log_z)
     if data.picks is None:
         return out + data.choices @ choice, None
-    log_kept = _cell_log_kept(data, fit)
     cust = data.picks.cust
     for sl in _chunks(len(cust), _STEP_CHUNK):
         terms, _ = _pick_terms(data, fit, log_kept, choice, sl)
@@ -418,5 +422,6 @@ def fit_system(
         latest = data.picks.last
         fit.misfit_at_last = np.zeros((data.n_cust, n_grid))
         known = np.flatnonzero(latest >= 0)
-        fit.misfit_at_last[known] = misfit_of_steps(data, _cell_log_kept(data, fit), latest[known])
+        log_kept = _cell_tables(data, fit, g_cell)[1]
+        fit.misfit_at_last[known] = misfit_of_steps(data, log_kept, latest[known])
     return fit

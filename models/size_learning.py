@@ -79,7 +79,7 @@ class Moves:
 
     @classmethod
     def on_grid(cls, steps: np.ndarray) -> Moves:
-        distance = np.abs(steps[:, None, :] - steps[None, :, :]).sum(axis=2)
+        distance = np.abs(steps[:, None, :] - steps[None, :, :]).sum(axis=2).astype(np.int16)
         neighbour = distance == 1
         n_closer = (neighbour[:, :, None] & (distance[None, :, :] < distance[:, None, :])).sum(1)
         return cls(steps, distance, n_closer)
@@ -115,24 +115,27 @@ def pick_terms(x, prev_x, learn_chance, guide, log_fresh, moves: Moves, rates: R
     probability that her previous step misfit, ``guide`` whether she viewed the size guide,
     ``log_fresh`` the ``(G, G)`` table ``log P(first pick x | size g)`` of the choice model.
     """
-    n_grid = log_fresh.shape[1]
+    n, n_grid = len(x), log_fresh.shape[1]
     first = prev_x < 0
     q = np.maximum(prev_x, 0)
-    is_x = np.arange(n_grid)[None, :] == x[:, None]
-    fresh = np.exp(log_fresh[x])
-    learn = rates.learn * learn_chance * ~first[:, None]
-    stay = (x == prev_x)[:, None]
-    at_prev = np.arange(n_grid)[None, :] == q[:, None]
-    closer = (moves.distance[x, q] == 1)[:, None] & (moves.distance[x] < moves.distance[q])
-    base = np.where(
-        stay,
-        1.0 - learn * ~at_prev,
-        np.where(closer, learn / np.maximum(moves.n_closer[q], 1), 0.0),
-    )
+    fresh = np.exp(log_fresh)[x]
+    learn = rates.learn * learn_chance
+    learn[first] = 0.0
+    stay = np.flatnonzero(x == prev_x)
+    base = np.zeros((n, n_grid))
+    base[stay] = 1.0 - learn[stay]
+    base[stay, x[stay]] = 1.0  # she stays in her own size
+    step = np.flatnonzero(~first & (moves.distance[x, q] == 1))  # moved one step
+    if step.size:
+        closer = moves.distance[x[step]] < moves.distance[q[step]]
+        share = learn[step] / np.maximum(moves.n_closer[q[step]], 1)
+        base[step] = np.where(closer, share, 0.0)
     keep_fresh = np.where(first, 1.0, rates.fresh)[:, None]
     not_guided = np.where(guide, 1.0 - rates.guide, 1.0)[:, None]
+    guided = np.zeros((n, n_grid))
+    guided[np.flatnonzero(guide), x[guide]] = rates.guide
     return PickTerms(
-        guided=np.where(guide[:, None] & is_x, rates.guide, 0.0),
+        guided=guided,
         fresh=not_guided * keep_fresh * fresh,
         dynamic=not_guided * (1.0 - keep_fresh) * base,
         learn=learn,
@@ -143,11 +146,12 @@ def misfit_chance(proba: np.ndarray, y: np.ndarray, report_rate: float) -> np.nd
     """P(a purchase misfit | its recorded outcome ``y``), from true class probabilities.
 
     A recorded misfit is one; a recorded fit is an unreported misfit with probability
-    ``(1 - rho) P(misfit) / (1 - rho P(misfit))``.
+    ``(1 - rho) P(misfit) / (1 - rho P(misfit))``. ``y`` broadcasts against
+    ``proba[..., 0]``.
     """
     misfit = proba[..., 0] + proba[..., 2]
     hidden = (1.0 - report_rate) * misfit / np.maximum(1.0 - report_rate * misfit, 1e-12)
-    return np.where((y != 1)[:, None], 1.0, hidden)
+    return np.where(np.asarray(y) != 1, 1.0, hidden)
 
 
 def rate_counts(

@@ -62,7 +62,7 @@ def test_pick_terms_stay_move_fresh_and_guide():
 
 def test_a_recorded_fit_may_hide_a_misfit():
     proba = np.array([[[0.1, 0.5, 0.4]], [[0.1, 0.5, 0.4]]])[:, 0, :][:, None, :]
-    m = misfit_chance(proba, np.array([1, 2]), report_rate=0.8)
+    m = misfit_chance(proba, np.array([[1], [2]]), report_rate=0.8)
     np.testing.assert_allclose(m[:, 0], [0.2 * 0.5 / (1 - 0.8 * 0.5), 1.0])
 
 
