@@ -14,8 +14,11 @@ plot ``size.png``):
   latent model vs our 1-LV (target: ratio >= 1.07);
 - ``hit_rate``: kept test purchases bought in the size recommended without her pick;
 - ``fit_return_reduction``: the oracle's expected fit-return rate if customers had bought
-  the size advised at add-to-cart (given the size they picked) vs what they bought
-  (target >= 0.40), by segment, beside the ceiling of buying her true size;
+  the size advised at add-to-cart (given the size they picked and whether the order's
+  session viewed the size guide) vs what they bought (target >= 0.40), by segment, beside
+  the ceilings of buying her true size and of the oracle's best size given her true size
+  and the product's offset (``benchmarks/size_ceiling``: the best advice from what is
+  observable);
 - ``true_size_recovery``: exact band and cup for customers with >= 3 bra purchases
   (orders with a bra), from a fit on every outcome known at the end (target >= 0.85),
   beside ``last_bought_size_recovery`` (her own latest size) and the same by bra lines;
@@ -36,9 +39,10 @@ import pyarrow as pa
 
 from benchmarks.common import RESULTS, peak_rss_gb, timed, write_results
 from features.config import load_params
-from features.contract.schema import FIT_FEEDBACK
+from features.contract.schema import BRA_BANDS, BRA_CUPS, FIT_FEEDBACK
 from features.fit_outcomes import make_fit_outcomes, split_fit_outcomes
 from features.simulate import fit_probabilities, simulate
+from features.simulate.fit import ALPHA
 from features.sizes import size_coordinates
 from models.size_baseline_1lv import OneLatentSizeBaseline
 from models.size_metrics import average_ovr_auc, fit_return_rates, hit_rate, true_size_recovery
@@ -53,9 +57,37 @@ def recommender(p) -> SizeRecommender:
     s = p.size
     return SizeRecommender(
         item_prior_sd=s.item_prior_sd, bra_link=s.bra_link, choice_window=s.choice_window,
-        pseudocount=s.pseudocount, n_em_iter=s.n_em_iter, tol=s.tol, max_iter=s.max_iter,
-        random_state=p.project.seed,
+        pseudocount=s.pseudocount, min_fresh_rate=s.min_fresh_rate, n_em_iter=s.n_em_iter, tol=s.tol, max_iter=s.max_iter,
+        guide_col="size_guide", random_state=p.project.seed,
     )  # fmt: skip
+
+
+def guided_orders(tables: dict[str, pd.DataFrame]) -> pd.Series:
+    """Per ``order_id``: whether its purchase session viewed the size guide (observable)."""
+    ev = tables["events"]
+    buy = ev.loc[ev["event_type"] == "purchase", ["session_id", "customer_id", "ts"]]
+    guide = set(ev.loc[ev["page"] == "size_guide", "session_id"])
+    buy = buy.assign(guide=buy["session_id"].isin(guide))
+    orders = tables["orders"][["order_id", "customer_id", "ts"]]
+    out = orders.merge(buy, on=["customer_id", "ts"], how="left")
+    return out.drop_duplicates("order_id").set_index("order_id")["guide"].fillna(False).astype(bool)
+
+
+def oracle_best_sizes(frame: pd.DataFrame, oracle) -> np.ndarray:
+    """Per row, the size of highest true P(fit) given her true size and the product's offset."""
+    labels = {
+        True: [f"{b}{c}" for b in BRA_BANDS for c in BRA_CUPS],
+        False: list(ALPHA),
+    }
+    best = np.empty(len(frame), dtype=object)
+    is_bra = (frame["category"] == "bra").to_numpy()
+    for kind in (True, False):
+        rows = frame[is_bra == kind]
+        if rows.empty:
+            continue
+        p_fit = np.column_stack([oracle(rows.assign(size=s))[:, 1] for s in labels[kind]])
+        best[is_bra == kind] = np.asarray(labels[kind])[p_fit.argmax(axis=1)]
+    return best
 
 
 def make_oracle(truth: dict[str, pd.DataFrame], fit_params):
@@ -153,6 +185,7 @@ def plot(path, recovery_by_n: pd.Series, calibration: pd.DataFrame) -> None:
     b.plot(calibration["confidence"], calibration["correct"], marker="o")
     b.set(xlabel="size confidence (binned)", ylabel="share right", xlim=(0, 1), ylim=(0, 1))
     fig.suptitle("Size recommender on the simulator")
+    path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
 
@@ -172,7 +205,12 @@ def window(p, tables: dict[str, pa.Table], which: str):
 
 
 def fit_returns(test, advice, plain, own, oracle) -> dict[str, float]:
-    """Oracle fit-return rates of advice, overall and by segment, beside ceilings."""
+    """Oracle fit-return rates of advice, overall and by segment, beside ceilings.
+
+    Ceilings: buying her true size, and the oracle's best size given her true size and the
+    product's offset (``benchmarks/size_ceiling`` bounds what is observable).
+    """
+    best = oracle_best_sizes(test, oracle)
     returns = fit_return_rates(test, advice["recommended_size"].to_numpy(), oracle)
     returning = ~advice["is_new_customer"].to_numpy()
     seasoned = advice["n_purchases"].to_numpy() >= 3
@@ -184,6 +222,7 @@ def fit_returns(test, advice, plain, own, oracle) -> dict[str, float]:
             test, plain["recommended_size"].to_numpy(), oracle
         )["reduction"],
         "fit_return_reduction_ceiling_true_size": fit_return_rates(test, own, oracle)["reduction"],
+        "fit_return_reduction_ceiling_oracle": fit_return_rates(test, best, oracle)["reduction"],
         "test_share_returning_customers": float(returning.mean()),
     }
     for name, mask in (("returning_customers", returning), ("3plus_purchases", seasoned)):
@@ -193,6 +232,7 @@ def fit_returns(test, advice, plain, own, oracle) -> dict[str, float]:
                 "reduction"
             ]
             out[f"fit_return_reduction_ceiling_{name}"] = fit_return_rates(test[mask], own[mask], oracle)["reduction"]  # fmt: skip
+            out[f"fit_return_reduction_oracle_{name}"] = fit_return_rates(test[mask], best[mask], oracle)["reduction"]  # fmt: skip
     return {k: round(v, 4) for k, v in out.items()}
 
 
@@ -207,13 +247,19 @@ def main() -> None:
     stages: dict[str, float] = {}
     with timed(stages, "simulate_s"):
         data = simulate(p.simulate, customers=args.customers, seed=args.seed)
-        tables = {k: data.tables[k].to_pandas() for k in ("orders", "order_lines", "returns")}
+        tables = {
+            k: data.tables[k].to_pandas() for k in ("orders", "order_lines", "returns", "events")
+        }
+        guide = guided_orders(tables)
         truth = {k: v.to_pandas() for k, v in data.truth.items() if k != "truth_segments"}
     start, end, until = window(p, data.tables, args.window)
     split = split_fit_outcomes(
         tables, start, end, observed_until=until, return_window_days=p.size.return_window_days
     )
-    train, test = split.train.frame, split.test
+    train, test = (
+        f.assign(size_guide=f["order_id"].map(guide).fillna(False).astype(bool))
+        for f in (split.train.frame, split.test)
+    )
     oracle = make_oracle(truth, p.simulate.fit)
 
     model = recommender(p)
@@ -237,6 +283,7 @@ def main() -> None:
     returns = fit_returns(test, advice, plain, own, oracle)
 
     frame = make_fit_outcomes(tables, until, return_window_days=p.size.return_window_days).frame
+    frame["size_guide"] = frame["order_id"].map(guide).fillna(False).astype(bool)
     with timed(stages, "fit_all_s"):
         full = recommender(p).fit(frame, frame["fit"])
     # A purchase is an order: the lines of one order are one size decision (she learns

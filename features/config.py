@@ -334,6 +334,8 @@ class SizeParams(Section):
     choice_window: int = Field(2, ge=1, le=4)
     # Added to every count of the population size prior and of the choice histogram.
     pseudocount: float = Field(1.0, gt=0)
+    # Floor of the fitted rate of picks made afresh rather than from her previous pick.
+    min_fresh_rate: float = Field(0.02, ge=0, lt=1)
     n_em_iter: int = Field(50, ge=1)
     tol: float = Field(1e-5, gt=0)
     max_iter: int = Field(30, ge=1)  # L-BFGS iterations per M-step

@@ -9,11 +9,12 @@ likelihood terms:
 - the choice: customers buy near their own size, ``P(x | g) = H(x - g) / Z(g)`` with
   ``H`` a histogram over gap vectors of up to ``window`` grid steps per dimension (sister
   sizes, one cup up...). Without it the model would assume that a customer who buys 34C
-  is a priori any size, which flattens the estimated link. A customer sticks to the size
-  she believes is hers, so the choice counts once per distinct size she bought, not per
-  purchase: five orders of 34D are one piece of evidence that she believes in 34D.
-  (Counting only her latest size, her current belief, recovered fewer true sizes on the
-  simulator, whose customers learn from misfits.)
+  is a priori any size, which flattens the estimated link. With purchase times, ``H`` is
+  her first pick and later picks follow the belief dynamics of ``models.size_learning``
+  (she stays in her size unless a misfit teaches her a step, the size guide tells her, or
+  she picks afresh), so five orders of 34D without a misfit are one belief, and a move
+  after a misfit points at her size. Without times each distinct size she bought is one
+  choice.
 
 E-step: each customer's posterior over the grid, exactly, from ``pi`` and her purchases;
 it pools customers with little history toward the population, and its mass at the mode
@@ -37,12 +38,23 @@ from scipy.optimize import minimize
 from scipy.special import logsumexp
 
 from models.ordinal_link import FitLink
-from models.size_learning import Transitions, fitted_rates, log_factors, step_coordinates
+from models.size_learning import (
+    Moves,
+    Rates,
+    Steps,
+    misfit_chance,
+    pick_terms,
+    rate_counts,
+    rates_from_counts,
+    step_coordinates,
+)
 
 _MIN_POSTERIOR = 1e-4  # posterior mass below this is dropped (and the rest renormalized)
 _DENSE_PAIRS = 50_000_000  # (cell x size) pairs summed with bincount below this, else sorted
 _M_STEP_MIN_MASS = 1e-3  # smaller posterior masses are left out of the M-step's pairs
+_STEP_CHUNK = 20_000  # picks per block of the dense (block, G) belief terms
 LOG_FLOOR = np.log(1e-6)  # choice likelihood of a gap outside the window
+LOG_FAR = np.log(1e-6)  # P(no misfit) of a size outside a purchase's window
 
 
 @dataclass(frozen=True)
@@ -66,23 +78,20 @@ class SystemData:
     grid_pos: np.ndarray  # (G, dims) int
     window: int
     choices: sp.csr_matrix  # (n_cust, G) 1 for every distinct size a customer bought
-    transitions: Transitions | None  # misfits and the size she bought next
-    steps: np.ndarray  # (G, dims) grid positions in moves (band and cup letter for bras)
+    picks: Steps | None  # her picks in time order (with purchase times), else None
+    step_cells: sp.csr_matrix | None  # (S, C) purchases of each pick by cell
+    moves: Moves  # one-step moves on the grid (band and cup letter for bras)
 
     @classmethod
     def from_purchases(
-        cls, y, weight, x, pos, cust, item, *, n_item, grid, grid_pos, window, kind, time=None
-    ):
+        cls, y, weight, x, pos, cust, item, *, n_item, grid, grid_pos, window, kind, time=None,
+        guide=None,
+    ):  # fmt: skip
         """Sort by customer and group identical (item, size, outcome) into cells.
 
-        With purchase ``time``, what she bought after each misfit is evidence too
-        (``models.size_learning``).
+        With purchase ``time``, the sequence of her picks is evidence too, and ``guide``
+        (per purchase) marks picks made after a size-guide visit (``models.size_learning``).
         """
-        transitions = None
-        if time is not None:
-            dense, low = position_lookup(grid_pos)
-            bought = grid_index(pos, dense, low)
-            transitions = Transitions.from_purchases(cust, bought, y != 1, time)
         order = np.argsort(cust, kind="stable")
         dense, low = position_lookup(grid_pos)
         size = grid_index(pos[order], dense, low)
@@ -93,10 +102,20 @@ class SystemData:
         shape = (n_cust, len(grid))
         choices = sp.csr_matrix((np.ones(len(size)), (cust[order], size)), shape=shape)
         choices.data[:] = 1.0  # distinct sizes: repeats of a size are one choice
+        picks = step_cells = None
+        cell = cell.reshape(-1)
+        if time is not None:
+            picks = Steps.from_purchases(
+                cust[order], size, np.asarray(time)[order],
+                None if guide is None else np.asarray(guide, bool)[order],
+            )  # fmt: skip
+            step_cells = (picks.rows @ sp.csr_matrix(
+                (np.ones(len(cell)), (np.arange(len(cell)), cell)), shape=(len(cell), len(uniq))
+            )).tocsr()  # fmt: skip
         return cls(
-            weight[order], cust[order], cell.reshape(-1), y[rows], x[rows], pos[rows],
-            item[rows], n_cust, n_item, grid, grid_pos, window, choices, transitions,
-            step_coordinates(kind, grid_pos),
+            weight[order], cust[order], cell, y[rows], x[rows], pos[rows],
+            item[rows], n_cust, n_item, grid, grid_pos, window, choices, picks, step_cells,
+            Moves.on_grid(step_coordinates(kind, grid_pos)),
         )  # fmt: skip
 
 
@@ -111,8 +130,8 @@ class SystemFit:
     offset: np.ndarray  # (n_item, dims)
     offset_var: np.ndarray  # (n_item, dims) Laplace variance of the offsets
     link: FitLink
-    move_rate: float  # P(she moves after a misfit | the size is not hers)
-    stray_rate: float  # P(she moves after a misfit | the size is hers)
+    rates: Rates  # belief dynamics (``models.size_learning``)
+    misfit_at_last: np.ndarray | None  # (n_cust, G) P(her latest pick misfit | size g)
     n_iter: int
     converged: bool
     log_likelihood: float  # marginal per unit weight, up to a constant
@@ -165,36 +184,83 @@ def _customer_cells(data: SystemData) -> sp.csr_matrix:
     return sp.csr_matrix((data.weight, (data.cust, data.cell)), shape=shape)
 
 
-def _choice_table(data: SystemData, log_choice: np.ndarray) -> sp.csr_matrix:
-    """``(G, G)``: ``log H(x - g) - floor`` of choosing size x if her size were g (in window)."""
-    dense, low = position_lookup(data.grid_pos)
-    offsets = _window_offsets(data.grid.shape[1], data.window)
-    g = grid_index(data.grid_pos[:, None, :] - offsets[None], dense, low)  # (G, M) x -> g
+def fresh_table(grid_pos: np.ndarray, window: int, log_choice, log_z) -> np.ndarray:
+    """``(G, G)``: ``log P(pick x | size g) = log H(x - g) - log Z(g)``, floor off the window."""
+    dense, low = position_lookup(grid_pos)
+    offsets = _window_offsets(grid_pos.shape[1], window)
+    g = grid_index(grid_pos[:, None, :] - offsets[None], dense, low)  # (G, M) x -> g
     x, k = np.nonzero(g >= 0)
-    value = log_choice.reshape(-1)[k] - LOG_FLOOR
-    return sp.csr_matrix((value, (x, g[x, k])), shape=(len(data.grid), len(data.grid)))
+    out = np.full((len(grid_pos), len(grid_pos)), LOG_FLOOR)
+    out[x, g[x, k]] = log_choice.reshape(-1)[k]
+    return out - log_z[None, :]
 
 
-def _log_likelihood_by_size(data, fit: SystemFit, g_cell, customer_cells) -> np.ndarray:
-    """``(n_cust, G)`` log-likelihood of each customer's purchases if her size were g.
+def _cell_tables(data: SystemData, fit: SystemFit, g_cell) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """Sparse ``(C, G)`` tables over each cell's window of candidate sizes ``g``.
 
-    Up to a per-customer constant: sizes outside a purchase's window get the floor. The
-    per-cell table is a sparse ``(C, G)`` matrix, so the sum over purchases is one sparse
-    product; likewise the choices.
+    The log-likelihood of the recorded outcome, and ``log P(no misfit) - LOG_FAR`` (the
+    belief dynamics' misfit chance; a size outside the window misfits but for
+    ``exp(LOG_FAR)``), from one evaluation of the link.
     """
     c, k = np.nonzero(g_cell >= 0)
     g = g_cell[c, k]
     z = data.cell_x[c] - data.grid[g] - fit.offset[data.cell_item[c]]
-    p = fit.link.recorded_proba(z)[np.arange(len(c)), data.cell_y[c]]
-    table = sp.csr_matrix(
-        (np.log(np.maximum(p, 1e-300)), (c, g)), shape=(len(data.cell_y), len(data.grid))
-    )
-    out = (customer_cells @ table + data.choices @ _choice_table(data, fit.log_choice)).toarray()
-    n_choices = np.asarray(data.choices.sum(axis=1))
-    out -= n_choices * fit.log_z[None, :]
-    if data.transitions is not None:
-        out += log_factors(data.transitions, data.steps, data.n_cust, fit.move_rate, fit.stray_rate)
-    return out
+    p, rho, y = fit.link.proba(z), fit.link.report_rate, data.cell_y[c]
+    recorded = np.where(y == 1, 1.0 - rho * (p[:, 0] + p[:, 2]), rho * p[np.arange(len(c)), y])
+    shape = (len(data.cell_y), len(data.grid))
+    table = sp.csr_matrix((np.log(np.maximum(recorded, 1e-300)), (c, g)), shape=shape)
+    kept = np.log(np.maximum(1.0 - misfit_chance(p, y, rho), 1e-300)) - LOG_FAR
+    return table, sp.csr_matrix((kept, (c, g)), shape=shape)
+
+
+def _chunks(n: int, size: int):
+    return (slice(a, min(a + size, n)) for a in range(0, n, size))
+
+
+def misfit_of_steps(data: SystemData, log_kept: sp.csr_matrix, steps: np.ndarray) -> np.ndarray:
+    """``(len(steps), G)``: P(some purchase of each pick misfit | her size g, the records)."""
+    if data.step_cells is None:
+        raise ValueError("the belief dynamics need purchase times")
+    rows = data.step_cells[steps]
+    n_bought = np.asarray(rows.sum(axis=1))
+    return -np.expm1((rows @ log_kept).toarray() + n_bought * LOG_FAR)
+
+
+def _pick_terms(data: SystemData, fit: SystemFit, log_kept, table, sl: slice):
+    """Belief-dynamics terms of the picks ``sl`` and their previous sizes."""
+    picks = data.picks
+    if picks is None:
+        raise ValueError("the belief dynamics need purchase times")
+    prev = picks.prev[sl]
+    first = prev < 0
+    chance = misfit_of_steps(data, log_kept, np.maximum(prev, 0))
+    chance[first] = 0.0
+    prev_x = np.where(first, -1, picks.size[np.maximum(prev, 0)])
+    terms = pick_terms(picks.size[sl], prev_x, chance, picks.guide[sl], table, data.moves, fit.rates)  # fmt: skip
+    return terms, prev_x
+
+
+def _log_likelihood_by_size(data, fit: SystemFit, g_cell, customer_cells):
+    """``(n_cust, G)`` log-likelihood of each customer's purchases if her size were g.
+
+    Up to a per-customer constant: sizes outside a purchase's window get the floor. The
+    per-cell table is a sparse ``(C, G)`` matrix, so the sum over purchases is one sparse
+    product. Her picks add the belief dynamics (with times; chunk by chunk, so memory
+    stays bounded) or, without, one choice per distinct size. Also returns the cells'
+    log P(no misfit) for the M-step (``None`` without times).
+    """
+    table, log_kept = _cell_tables(data, fit, g_cell)
+    out = (customer_cells @ table).toarray()
+    choice = fresh_table(data.grid_pos, data.window, fit.log_choice, fit.log_z)
+    if data.picks is None:
+        return out + data.choices @ choice, None
+    cust = data.picks.cust
+    for sl in _chunks(len(cust), _STEP_CHUNK):
+        terms, _ = _pick_terms(data, fit, log_kept, choice, sl)
+        c = cust[sl]  # sorted: sum each customer's run of picks
+        starts = np.r_[0, np.flatnonzero(c[1:] != c[:-1]) + 1]
+        out[c[starts]] += np.add.reduceat(np.log(np.maximum(terms.total, 1e-300)), starts)
+    return out, log_kept
 
 
 def _posterior(log_lik: np.ndarray, prior: np.ndarray) -> tuple[sp.csr_matrix, float]:
@@ -236,24 +302,37 @@ def _cell_pairs(data: SystemData, posterior: sp.csr_matrix, min_mass: float = 0.
     return key // n_grid, key % n_grid, mass
 
 
-def _m_step(data, posterior, fit: SystemFit, item_prior_sd, pseudocount, max_iter, tol):
-    """New prior, choice histogram, item offsets and link from the posterior."""
+def _m_step(data, posterior, fit: SystemFit, log_kept, item_prior_sd, pseudocount, min_fresh,
+            max_iter, tol):  # fmt: skip
+    """New prior, choice histogram, rates, item offsets and link from the posterior."""
     cell, g, w = _cell_pairs(data, posterior, _M_STEP_MIN_MASS)
     counts = np.asarray(posterior.sum(axis=0)).ravel() + pseudocount
     prior = counts / counts.sum()
-    pairs = (data.choices.T @ posterior).tocoo()  # (size chosen, true size): posterior mass
-    gap = data.grid_pos[pairs.row] - data.grid_pos[pairs.col] + data.window
+    rates = fit.rates
+    if log_kept is None:  # (size chosen, true size): posterior mass of each distinct size
+        pairs = (data.choices.T @ posterior).toarray()
+    else:  # the picks drawn from H (first picks and fresh ones), and the rates' counts
+        picks, n_grid = data.picks, len(data.grid)
+        table = fresh_table(data.grid_pos, data.window, fit.log_choice, fit.log_z)
+        pairs, tally = np.zeros((n_grid, n_grid)), np.zeros(6)
+        for sl in _chunks(len(picks.cust), _STEP_CHUNK):
+            terms, prev_x = _pick_terms(data, fit, log_kept, table, sl)
+            resp = posterior[picks.cust[sl]].toarray()
+            drawn = resp * terms.fresh / np.maximum(terms.total, 1e-300)
+            n = sl.stop - sl.start
+            pairs += sp.csr_matrix((np.ones(n), (picks.size[sl], np.arange(n))), shape=(n_grid, n)) @ drawn  # fmt: skip
+            tally += rate_counts(terms, resp, picks.size[sl], prev_x, picks.guide[sl], fit.rates)
+        rates = rates_from_counts(tally, pseudocount, min_fresh)
+    x, g_true = np.nonzero(pairs)
+    gap = data.grid_pos[x] - data.grid_pos[g_true] + data.window
     inside = ((gap >= 0) & (gap <= 2 * data.window)).all(axis=1)
     cells = np.ravel_multi_index(tuple(gap[inside].T), fit.log_choice.shape)
-    h = np.bincount(cells, pairs.data[inside], fit.log_choice.size) + pseudocount
+    h = np.bincount(cells, pairs[x, g_true][inside], fit.log_choice.size) + pseudocount
     log_choice = np.log(h / h.sum()).reshape(fit.log_choice.shape)
     offset, link = _fit_offsets_and_link(data, cell, g, w, fit, item_prior_sd, max_iter, tol)
-    rates = (fit.move_rate, fit.stray_rate)
-    if data.transitions is not None:
-        rates = fitted_rates(data.transitions, posterior, pseudocount)
     return SystemFit(
         posterior, prior, log_choice, choice_log_z(log_choice, data.grid_pos, data.window),
-        offset, fit.offset_var, link, *rates, fit.n_iter, fit.converged, fit.log_likelihood,
+        offset, fit.offset_var, link, rates, None, fit.n_iter, fit.converged, fit.log_likelihood,
     )  # fmt: skip
 
 
@@ -306,6 +385,7 @@ def fit_system(
     *,
     item_prior_sd: float,
     pseudocount: float,
+    min_fresh_rate: float = 0.0,
     link: str,
     n_em_iter: int,
     max_iter: int,
@@ -322,19 +402,26 @@ def fit_system(
     fit = SystemFit(
         sp.csr_matrix((data.n_cust, n_grid)), np.full(n_grid, 1.0 / n_grid), log_choice,
         choice_log_z(log_choice, data.grid_pos, w), np.zeros((data.n_item, dims)),
-        np.zeros((data.n_item, dims)), FitLink(link, dims), 0.5, 0.1, 0, False, -np.inf,
+        np.zeros((data.n_item, dims)), FitLink(link, dims), Rates(), None, 0, False, -np.inf,
     )  # fmt: skip
     total = data.weight.sum()
     g_cell, customer_cells = _cell_candidates(data), _customer_cells(data)
     while True:
-        log_lik = _log_likelihood_by_size(data, fit, g_cell, customer_cells)
+        log_lik, log_kept = _log_likelihood_by_size(data, fit, g_cell, customer_cells)
         posterior, marginal = _posterior(log_lik, fit.prior)
         objective = (marginal - 0.5 * (fit.offset**2).sum() / item_prior_sd**2) / total
         fit.converged = abs(objective - fit.log_likelihood) < tol
         fit.posterior, fit.log_likelihood = posterior, objective
         if fit.converged or fit.n_iter == n_em_iter:
             break
-        fit = _m_step(data, posterior, fit, item_prior_sd, pseudocount, max_iter, tol)
+        fit = _m_step(data, posterior, fit, log_kept, item_prior_sd, pseudocount, min_fresh_rate,
+                      max_iter, tol)  # fmt: skip
         fit.n_iter += 1
     fit.offset_var = _offset_variance(data, fit, item_prior_sd)
+    if data.picks is not None:  # what her next pick is weighed against
+        latest = data.picks.last
+        fit.misfit_at_last = np.zeros((data.n_cust, n_grid))
+        known = np.flatnonzero(latest >= 0)
+        log_kept = _cell_tables(data, fit, g_cell)[1]
+        fit.misfit_at_last[known] = misfit_of_steps(data, log_kept, latest[known])
     return fit

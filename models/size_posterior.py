@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from models.size_em import LOG_FLOOR, SystemFit, grid_index, position_lookup
-from models.size_learning import Transitions, log_factors
+from models.size_em import LOG_FLOOR, SystemFit, fresh_table, grid_index, position_lookup
+from models.size_learning import Moves, pick_terms
 
 
 def grid_positions(kind: str, grid: np.ndarray) -> np.ndarray:
@@ -68,8 +68,8 @@ class SizeSystemModel:
     choice_window: int
     n_purchases: np.ndarray  # per customer
     choices: sp.csr_matrix  # (n_cust, G) the distinct sizes each customer bought
-    steps: np.ndarray  # (G, dims) grid positions in moves
-    last: tuple[np.ndarray, np.ndarray] | None  # her latest size and whether it misfit
+    moves: Moves  # one-step moves on the grid
+    last_size: np.ndarray | None  # (n_cust,) grid index of her latest pick (with times)
     _ext: sp.csr_matrix = field(init=False, repr=False)
     _sold: np.ndarray = field(init=False, repr=False)
 
@@ -108,11 +108,13 @@ class SizeSystemModel:
     def _posterior_rows(self, cust: np.ndarray) -> np.ndarray:
         return np.where(cust >= 0, cust, self._ext.shape[0] - 1)
 
-    def _request_posterior(self, rows: np.ndarray, picked: np.ndarray | None):
+    def _request_posterior(self, rows: np.ndarray, picked: np.ndarray | None, guide=None):
         """(request, true size, mass) per request; updated with the size ``picked``, if any.
 
-        Picking a size is evidence of her size (the choice model), unless she has bought
-        that size before: then it tells nothing new.
+        Picking a size is evidence of her size: with purchase times, a step of her belief
+        dynamics from her latest pick (``guide``: she viewed the size guide first);
+        without, a choice, unless she has bought that size before (then it tells nothing
+        new).
         """
         req, g, r = self._expand(rows)
         if picked is None:
@@ -120,23 +122,26 @@ class SizeSystemModel:
         pos = size_positions(self.kind, self.grid, picked)
         dense, low = position_lookup(self.grid_pos)
         size = grid_index(pos, dense, low)
-        known = (rows < len(self.customers)) & (size >= 0)
-        seen = np.zeros(len(rows), bool)
-        seen[known] = self.choices[rows[known], size[known]].A.ravel() > 0
-        log_r = np.log(r) + np.where(
-            seen[req], 0.0, self._log_choice(pos[req], g) - self.fit.log_z[g]
-        )
-        if self.last is not None:  # her pick after a misfit: did she stay or move?
-            after = np.flatnonzero(rows < len(self.customers))
-            after = after[self.last[1][rows[after]] & (size[after] >= 0)]
-            if after.size:
-                tr = Transitions(np.arange(after.size), self.last[0][rows[after]], size[after])
-                fit = self.fit
-                factors = log_factors(tr, self.steps, after.size, fit.move_rate, fit.stray_rate)
-                slot = np.full(len(rows), -1)
-                slot[after] = np.arange(after.size)
-                hit = slot[req] >= 0
-                log_r[hit] += factors[slot[req[hit]], g[hit]]
+        known = rows < len(self.customers)
+        if self.last_size is None:
+            seen = np.zeros(len(rows), bool)
+            ok = known & (size >= 0)
+            seen[ok] = self.choices[rows[ok], size[ok]].toarray().ravel() > 0
+            factor = np.where(seen[req], 0.0, self._log_choice(pos[req], g) - self.fit.log_z[g])
+        else:
+            on_grid = size >= 0
+            x = np.maximum(size, 0)
+            prev = np.where(known, self.last_size[np.where(known, rows, 0)], -1)
+            chance = np.zeros((len(rows), len(self.grid)))
+            if self.fit.misfit_at_last is not None:
+                chance[known] = self.fit.misfit_at_last[rows[known]]
+            table = fresh_table(
+                self.grid_pos, self.choice_window, self.fit.log_choice, self.fit.log_z
+            )
+            flags = np.zeros(len(rows), bool) if guide is None else np.asarray(guide, bool)
+            terms = pick_terms(x, prev, chance, flags, table, self.moves, self.fit.rates)
+            factor = np.where(on_grid[req], np.log(np.maximum(terms.total[req, g], 1e-300)), 0.0)
+        log_r = np.log(r) + factor
         top = np.full(len(rows), -np.inf)
         np.maximum.at(top, req, log_r)
         r = np.exp(log_r - top[req])
@@ -151,52 +156,67 @@ class SizeSystemModel:
         out[inside] = self.fit.log_choice[tuple((gap[inside] + w).T)]
         return out
 
-    def proba(self, cust, item, coords, picked=None) -> np.ndarray:
+    def proba(self, cust, item, coords, picked=None, guide=None) -> np.ndarray:
         """``(n, 3)`` P(too small, fit, too large) of buying size ``coords`` of ``item``.
 
         With ``picked`` (``(n, dims)``, the sizes she chose) the posterior is first
-        updated with her choice; ``picked=coords`` is her buying what she picked.
+        updated with her choice; ``picked=coords`` is her buying what she picked;
+        ``guide`` marks picks made after a size-guide visit.
         """
         key_pick = np.zeros_like(coords) if picked is None else picked
+        flags = np.zeros(len(cust)) if guide is None else np.asarray(guide, float)
         rows, items, both, inverse = _unique_requests(
-            self._posterior_rows(cust), item, np.column_stack([coords, key_pick])
+            self._posterior_rows(cust), item, np.column_stack([coords, key_pick, flags])
         )
-        at, pick = both[:, : self.dims], both[:, self.dims :]
-        req, g, r = self._request_posterior(rows, None if picked is None else pick)
+        at, pick = both[:, : self.dims], both[:, self.dims : 2 * self.dims]
+        req, g, r = self._request_posterior(rows, None if picked is None else pick, both[:, -1])
         off, var = self._offsets(items)
         p = self.fit.link.proba(at[req] - self.grid[g] - off[req], var[req])
         out = np.stack([np.bincount(req, r * p[:, k], len(rows)) for k in range(3)], axis=1)
         return out[inverse]
 
-    def votes(self, cust: np.ndarray, item: np.ndarray, picked=None) -> sp.csr_matrix:
+    def votes(self, cust: np.ndarray, item: np.ndarray, picked=None, guide=None) -> sp.csr_matrix:
         """``(n, G)``: posterior mass of true sizes whose best size in the item is each size."""
         coords = np.zeros((len(cust), self.dims)) if picked is None else picked
-        rows, items, at, inverse = _unique_requests(self._posterior_rows(cust), item, coords)
-        req, g, r = self._request_posterior(rows, None if picked is None else at)
+        flags = np.zeros(len(cust)) if guide is None else np.asarray(guide, float)
+        rows, items, both, inverse = _unique_requests(
+            self._posterior_rows(cust), item, np.column_stack([coords, flags])
+        )
+        at = both[:, : self.dims]
+        req, g, r = self._request_posterior(rows, None if picked is None else at, both[:, -1])
         off, _ = self._offsets(items)
         best = self.nearest(self.grid[g] + off[req])
         votes = sp.csr_matrix((r, (req, best)), shape=(len(rows), len(self.grid)))
         return votes[inverse]
 
-    def recommend(self, cust, item, picked=None) -> tuple[np.ndarray, np.ndarray]:
+    def recommend(self, cust, item, picked=None, guide=None) -> tuple[np.ndarray, np.ndarray]:
         """Grid index of the size to buy and the posterior probability that it is her best.
 
-        Candidates are the sizes that would be best for some true size she may have; the
-        one with the highest expected P(fit) wins (a known customer). A new customer
+        Candidates are the sizes that would be best for some true size she may have (and,
+        given a pick, the sizes within a step of it); the one with the highest expected
+        P(fit) wins (a known customer). A new customer
         without a pick gets the size most of the population takes in this item. With
-        ``picked`` (the sizes she is about to buy) the posterior is updated with her pick.
+        ``picked`` (the sizes she is about to buy) the posterior is updated with her pick
+        (``guide``: made after a size-guide visit).
         """
-        votes = self.votes(cust, item, picked).tocoo()
+        votes = self.votes(cust, item, picked, guide).tocoo()
         top = np.zeros(len(cust))
         np.maximum.at(top, votes.row, votes.data)
         keep = (votes.data >= _MIN_CANDIDATE_MASS) | (votes.data == top[votes.row])
         req, cand, mass = votes.row[keep], votes.col[keep], votes.data[keep]
+        if picked is not None:  # and the sizes next to her pick: fine-tuning the gap
+            near_req, near_cand = self._near_pick(picked)
+            both = pd.DataFrame({"r": np.r_[req, near_req], "c": np.r_[cand, near_cand]})
+            new = ~both.duplicated().to_numpy()[len(req) :]
+            req, cand = np.r_[req, near_req[new]], np.r_[cand, near_cand[new]]
+            mass = np.r_[mass, np.zeros(int(new.sum()))]
         score = mass.copy()
         scored = (cust[req] >= 0) | (picked is not None)
         if scored.any():
             r = req[scored]
             pick = None if picked is None else picked[r]
-            p = self.proba(cust[r], item[r], self.grid[cand[scored]], pick)
+            flags = None if guide is None else np.asarray(guide)[r]
+            p = self.proba(cust[r], item[r], self.grid[cand[scored]], pick, flags)
             score[scored] = p[:, 1] + 1e-9 * mass[scored]  # ties go to the likelier size
         order = np.lexsort((-score, req))
         first = order[np.r_[True, req[order][1:] != req[order][:-1]]]
@@ -204,6 +224,20 @@ class SizeSystemModel:
         confidence = np.zeros(len(cust))
         best[req[first]], confidence[req[first]] = cand[first], mass[first]
         return best, confidence
+
+    def _near_pick(self, picked: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(request, sold size) pairs within one step of each pick; bras also their sisters.
+
+        In move coordinates (band and cup letter for bras): at most one band and one cup
+        letter away, so sister sizes (a band up, a cup down) are in.
+        """
+        pos = size_positions(self.kind, self.grid, picked)
+        dense, low = position_lookup(self.grid_pos)
+        at = grid_index(pos, dense, low)
+        steps = self.moves.steps
+        diff = np.abs(steps[self._sold][None, :, :] - steps[np.maximum(at, 0)][:, None, :])
+        r, k = np.nonzero((diff <= 1).all(axis=2) & (at >= 0)[:, None])
+        return r, self._sold[k]
 
     def true_size(self, cust: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Grid index of each customer's most probable true size and its probability."""

@@ -34,7 +34,7 @@ from sklearn.utils.validation import check_is_fitted
 from features.contract.schema import FIT_FEEDBACK
 from features.errors import unknown_name_message
 from features.sizes import infer_size_kind, size_coordinates, size_grid
-from models.size_em import SystemData, fit_system, grid_index, position_lookup
+from models.size_em import SystemData, fit_system
 from models.size_posterior import SizeSystemModel, grid_positions, size_positions
 
 PROBA_COLUMNS = ("p_too_small", "p_fit", "p_too_large")
@@ -75,6 +75,11 @@ class SizeRecommender(ClassifierMixin, BaseEstimator):
         Purchase time. What a customer buys after a misfit is evidence of her size
         (``models.size_learning``); ``None`` (e.g. ModCloth, which has no dates) leaves it
         out.
+    guide_col : str or None
+        Whether the purchase (or request) followed a size-guide visit in its session
+        (boolean). A pick made after the size guide leans on her true size
+        (``models.size_learning``); ``None`` leaves it out. Needs ``time_col``. A request
+        without the column counts as no visit.
     size_systems : dict, optional
         ``{category: system name}``; categories sharing a system share each customer's
         true size. By default a category's system is its label kind (bra, alpha,
@@ -90,6 +95,9 @@ class SizeRecommender(ClassifierMixin, BaseEstimator):
         own size; further choices get a floor likelihood.
     pseudocount : float
         Added to every count of the population prior and of the choice histogram.
+    min_fresh_rate : float
+        Floor of the fitted probability that a later pick is made afresh (not from her
+        previous pick); see ``models.size_learning``.
     n_em_iter, tol : int, float
         EM stops after ``n_em_iter`` steps or when the log-posterior per unit weight moves
         by less than ``tol``.
@@ -107,11 +115,13 @@ class SizeRecommender(ClassifierMixin, BaseEstimator):
         category_col: str = "category",
         size_col: str = "size",
         time_col: str | None = "ts",
+        guide_col: str | None = None,
         size_systems: dict[str, str] | None = None,
         item_prior_sd: float = 0.5,
         bra_link: str = "sum",
         choice_window: int = 2,
         pseudocount: float = 1.0,
+        min_fresh_rate: float = 0.02,
         n_em_iter: int = 50,
         tol: float = 1e-5,
         max_iter: int = 30,
@@ -122,11 +132,13 @@ class SizeRecommender(ClassifierMixin, BaseEstimator):
         self.category_col = category_col
         self.size_col = size_col
         self.time_col = time_col
+        self.guide_col = guide_col
         self.size_systems = size_systems
         self.item_prior_sd = item_prior_sd
         self.bra_link = bra_link
         self.choice_window = choice_window
         self.pseudocount = pseudocount
+        self.min_fresh_rate = min_fresh_rate
         self.n_em_iter = n_em_iter
         self.tol = tol
         self.max_iter = max_iter
@@ -158,6 +170,10 @@ class SizeRecommender(ClassifierMixin, BaseEstimator):
         """Fit every size system by EM. Does not change ``X``."""
         cols = [self.customer_col, self.item_col, self.category_col, self.size_col]
         cols += [] if self.time_col is None else [self.time_col]
+        if self.guide_col is not None:
+            if self.time_col is None:
+                raise ValueError("guide_col needs time_col: a guided pick is a step in time")
+            cols.append(self.guide_col)
         require_columns(X, cols, "X")
         if X[cols].isna().any().any():
             bad = X[cols].isna().any()
@@ -194,20 +210,17 @@ class SizeRecommender(ClassifierMixin, BaseEstimator):
         item, items = pd.factorize(X[self.item_col].astype(str))
         pos = size_positions(kind, grid, coords)
         time = None if self.time_col is None else X[self.time_col].to_numpy()
+        guide = None if self.guide_col is None else X[self.guide_col].to_numpy(dtype=bool)
         data = SystemData.from_purchases(
             codes, weight, coords, pos, cust, item, n_item=len(items), grid=grid,
-            grid_pos=grid_pos, window=self.choice_window, kind=kind, time=time,
+            grid_pos=grid_pos, window=self.choice_window, kind=kind, time=time, guide=guide,
         )  # fmt: skip
-        last = None
-        if time is not None:  # her latest purchase: a misfit there makes her next pick telling
-            order = np.lexsort((time, cust))
-            final = order[np.r_[cust[order][1:] != cust[order][:-1], True]]
-            dense, low = position_lookup(grid_pos)
-            last = (grid_index(pos[final], dense, low), codes[final] != 1)
+        last = None if data.picks is None else data.picks.size[data.picks.last]
         fitted = fit_system(
             data,
             item_prior_sd=self.item_prior_sd,
             pseudocount=self.pseudocount,
+            min_fresh_rate=self.min_fresh_rate,
             link=self.bra_link,
             n_em_iter=self.n_em_iter,
             max_iter=self.max_iter,
@@ -216,7 +229,7 @@ class SizeRecommender(ClassifierMixin, BaseEstimator):
         return SizeSystemModel(
             name, kind, grid, grid_pos, np.array(labels, dtype=object), pd.Index(customers),
             pd.Index(items), fitted, self.item_prior_sd, self.choice_window,
-            np.bincount(cust, minlength=len(customers)), data.choices, data.steps, last,
+            np.bincount(cust, minlength=len(customers)), data.choices, data.moves, last,
         )  # fmt: skip
 
     def _check_items_have_one_system(self) -> None:
@@ -249,6 +262,12 @@ class SizeRecommender(ClassifierMixin, BaseEstimator):
             cust, item = model.locate(X[self.customer_col].iloc[rows], X[self.item_col].iloc[rows])
             yield model, rows, cust, item
 
+    def _guided(self, X: pd.DataFrame, rows: np.ndarray) -> np.ndarray | None:
+        """Size-guide flags of request rows; ``None`` without ``guide_col`` in the model or X."""
+        if self.guide_col is None or self.guide_col not in X.columns:
+            return None
+        return X[self.guide_col].iloc[rows].fillna(False).to_numpy(dtype=bool)
+
     def predict_fit_proba(self, X: pd.DataFrame) -> np.ndarray:
         """P(too small), P(fit), P(too large) of buying ``X[size_col]``: array ``(n, 3)``.
 
@@ -259,7 +278,7 @@ class SizeRecommender(ClassifierMixin, BaseEstimator):
         out = np.empty((len(X), 3))
         for model, rows, cust, item in self._by_system(X, with_size=True):
             coords = size_coordinates(X[self.size_col].iloc[rows].astype(str), model.kind)
-            out[rows] = model.proba(cust, item, coords, picked=coords)
+            out[rows] = model.proba(cust, item, coords, coords, self._guided(X, rows))
         return out
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
@@ -292,9 +311,10 @@ class SizeRecommender(ClassifierMixin, BaseEstimator):
             if given_picked_size:
                 labels = X[self.size_col].iloc[rows].astype(str)
                 picked = size_coordinates(labels, model.kind)
-            best, conf[rows] = model.recommend(cust, item, picked)
+            guide = self._guided(X, rows) if given_picked_size else None
+            best, conf[rows] = model.recommend(cust, item, picked, guide)
             size[rows] = model.labels[best]
-            proba[rows] = model.proba(cust, item, model.grid[best], picked)
+            proba[rows] = model.proba(cust, item, model.grid[best], picked, guide)
             n_buys[rows] = np.where(cust >= 0, model.n_purchases[np.maximum(cust, 0)], 0)
             who = (
                 [f"most customers who pick {p} in this {noun} take" for p in labels]

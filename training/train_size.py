@@ -45,7 +45,7 @@ def make_size_recommender(size: SizeParams, seed: int) -> SizeRecommender:
     """The recommender with the hyperparameters of ``params.size``."""
     return SizeRecommender(
         item_prior_sd=size.item_prior_sd, bra_link=size.bra_link, choice_window=size.choice_window,
-        pseudocount=size.pseudocount, n_em_iter=size.n_em_iter, tol=size.tol,
+        pseudocount=size.pseudocount, min_fresh_rate=size.min_fresh_rate, n_em_iter=size.n_em_iter, tol=size.tol,
         max_iter=size.max_iter, random_state=seed,
     )  # fmt: skip
 

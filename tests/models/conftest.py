@@ -229,11 +229,14 @@ def true_to_size_bras(products: pd.DataFrame) -> list[str]:
 
 
 def evidence_rows(products: pd.DataFrame, counts=(1, 2, 4), size: str = "34C") -> pd.DataFrame:
-    """Customers ``e1``, ``e2``, ``e4`` who kept ``size`` 1, 2 and 4 times in true-to-size bras."""
+    """Customers ``e1``, ``e2``, ``e4`` who kept ``size`` 1, 2 and 4 times in true-to-size bras.
+
+    One order a day: each purchase is a pick of her own (``models.size_learning``).
+    """
     true_to_size = true_to_size_bras(products)
     rows = [
         {"customer_id": f"e{k}", "product_id": true_to_size[j % len(true_to_size)],
-         "category": "bra", "size": size, "fit": "fit", "ts": START}
+         "category": "bra", "size": size, "fit": "fit", "ts": START + dt.timedelta(days=j)}
         for k in counts
         for j in range(k)
     ]  # fmt: skip

@@ -216,3 +216,29 @@ def test_advice_given_the_size_she_picked(fitted, true_to_size):
     assert rec["recommended_size"].iloc[1] == "34C"
     unconditioned = fitted.recommend(req.drop(columns="size"))
     assert unconditioned["reason"].iloc[0].endswith("in this product")
+
+
+def test_a_pick_after_the_size_guide_leans_on_her_pick(training_frame, true_to_size):
+    frame = training_frame.assign(size_guide=False)
+    with pytest.raises(ValueError, match="guide_col needs time_col"):
+        SizeRecommender(time_col=None, guide_col="size_guide").fit(frame, frame["fit"])
+    model = SizeRecommender(guide_col="size_guide", n_em_iter=10).fit(frame, frame["fit"])
+    req = pd.DataFrame(
+        {"customer_id": ["nobody"] * 2, "product_id": [true_to_size] * 2,
+         "category": ["bra"] * 2, "size": ["36C"] * 2, "size_guide": [False, True]}
+    )  # fmt: skip
+    rec = model.recommend(req, given_picked_size=True)
+    # a guided pick is her size more often: the advice trusts it at least as much
+    assert rec["recommended_size"].iloc[1] == "36C"
+    assert rec["p_fit"].iloc[1] >= rec["p_fit"].iloc[0]
+
+
+def test_advice_given_a_pick_also_weighs_her_neighbouring_and_sister_sizes(fitted):
+    from features.sizes import size_coordinates
+
+    model = fitted.systems_["bra"]
+    req, cand = model._near_pick(size_coordinates(pd.Series(["34C"]), "bra"))
+    near = {f"{b}{c}" for b in (32, 34, 36) for c in "BCD"}  # a band and a cup letter away
+    assert set(req) == {0}
+    assert set(model.labels[cand]) == near & set(model.labels[model._sold])
+    assert {"32D", "36B"} <= set(model.labels[cand])  # sister sizes of 34C
