@@ -214,8 +214,13 @@ def tune_frame(
     cv_folds = booster_rows(frame, rows, params)
     fixed = booster_params(params)
     lgb_metric = LIGHTGBM_METRICS[cfg.metric]
+    # LightGBM's own validation value is the trial's when calibration cannot change it:
+    # a rank metric under Platt scaling of the booster alone (the BG/NBD blend re-ranks).
+    clf_params = params.churn.classifier
     lightgbm_value_is_trial_value = (
-        cfg.metric in RANK_METRICS and params.churn.classifier.calibration_method == "sigmoid"
+        cfg.metric in RANK_METRICS
+        and clf_params.calibration_method == "sigmoid"
+        and clf_params.purchase_model_horizon_days is None
     )
 
     def objective(trial: optuna.Trial) -> float:

@@ -189,6 +189,27 @@ def test_a_calibration_dependent_metric_scores_the_calibrated_classifier(mlflow_
     assert result.best_value == calibrated_score(frame, rows, params, result.best_params)
 
 
+def test_with_the_bgnbd_blend_roc_auc_scores_the_calibrated_classifier(mlflow_params):
+    """The blend's stack re-ranks, so LightGBM's own AUC is not the trial's value."""
+    frame = snapshots()
+    rng = np.random.default_rng(1)
+    age = rng.uniform(30, 400, len(frame))
+    repeats = rng.poisson(2.0, len(frame)).astype(float)
+    frame = frame.assign(
+        days_since_first_purchase=age,
+        purchase_span_days=np.where(repeats > 0, age * rng.uniform(0, 1, len(frame)), 0.0),
+        repeat_purchase_days=repeats,
+    )
+    params = small(mlflow_params, space={"num_leaves": (4, 15)})
+    churn = params.churn
+    blend = churn.classifier.model_copy(update={"purchase_model_horizon_days": 90})
+    params = params.model_copy(update={"churn": churn.model_copy(update={"classifier": blend})})
+    configure(params)
+    result = tune_frame(frame, FOLDS, params, n_trials=2)
+    rows = fold_rows(frame, FOLDS)
+    assert result.best_value == calibrated_score(frame, rows, params, result.best_params)
+
+
 def test_the_space_refuses_n_estimators_which_early_stopping_picks():
     with pytest.raises(ValueError, match="n_estimators is not searched: early stopping"):
         TuneParams(space={"n_estimators": (100, 600)})
