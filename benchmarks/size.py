@@ -40,7 +40,7 @@ import pyarrow as pa
 from benchmarks.common import RESULTS, peak_rss_gb, timed, write_results
 from features.config import load_params
 from features.contract.schema import BRA_BANDS, BRA_CUPS, FIT_FEEDBACK
-from features.fit_outcomes import make_fit_outcomes, split_fit_outcomes
+from features.fit_outcomes import make_fit_outcomes, size_guide_orders, split_fit_outcomes
 from features.simulate import fit_probabilities, simulate
 from features.simulate.fit import ALPHA
 from features.sizes import size_coordinates
@@ -48,29 +48,23 @@ from models.size_baseline_1lv import OneLatentSizeBaseline
 from models.size_metrics import average_ovr_auc, fit_return_rates, hit_rate, true_size_recovery
 from models.size_recommender import SizeRecommender
 from training.splits import out_of_time_split
+from training.train_size import make_size_recommender
 
 matplotlib.use("Agg")
 KEYS = ["customer_id", "product_id", "category", "size"]
 
 
 def recommender(p) -> SizeRecommender:
-    s = p.size
-    return SizeRecommender(
-        item_prior_sd=s.item_prior_sd, bra_link=s.bra_link, choice_window=s.choice_window,
-        pseudocount=s.pseudocount, min_fresh_rate=s.min_fresh_rate, n_em_iter=s.n_em_iter, tol=s.tol, max_iter=s.max_iter,
-        guide_col="size_guide", random_state=p.project.seed,
-    )  # fmt: skip
+    """The recommender ``journey train size`` fits (``params.size``)."""
+    return make_size_recommender(p.size, p.project.seed)
 
 
-def guided_orders(tables: dict[str, pd.DataFrame]) -> pd.Series:
-    """Per ``order_id``: whether its purchase session viewed the size guide (observable)."""
-    ev = tables["events"]
-    buy = ev.loc[ev["event_type"] == "purchase", ["session_id", "customer_id", "ts"]]
-    guide = set(ev.loc[ev["page"] == "size_guide", "session_id"])
-    buy = buy.assign(guide=buy["session_id"].isin(guide))
-    orders = tables["orders"][["order_id", "customer_id", "ts"]]
-    out = orders.merge(buy, on=["customer_id", "ts"], how="left")
-    return out.drop_duplicates("order_id").set_index("order_id")["guide"].fillna(False).astype(bool)
+def guided_orders(tables: dict[str, pd.DataFrame], page: str) -> pd.Series:
+    """Per ``order_id``: whether its purchase session viewed the size guide (observable),
+    by the feature ``journey train size`` uses (``size_guide_orders``)."""
+    t = {k: ibis.memtable(tables[k]) for k in ("events", "orders")}
+    flags = ibis.duckdb.connect().to_pandas(size_guide_orders(t, page))
+    return flags.set_index("order_id")["size_guide"].astype(bool)
 
 
 def oracle_best_sizes(frame: pd.DataFrame, oracle) -> np.ndarray:
@@ -250,7 +244,7 @@ def main() -> None:
         tables = {
             k: data.tables[k].to_pandas() for k in ("orders", "order_lines", "returns", "events")
         }
-        guide = guided_orders(tables)
+        guide = guided_orders(tables, p.size.guide_page or "size_guide")
         truth = {k: v.to_pandas() for k, v in data.truth.items() if k != "truth_segments"}
     start, end, until = window(p, data.tables, args.window)
     split = split_fit_outcomes(

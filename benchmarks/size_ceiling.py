@@ -198,7 +198,7 @@ def main() -> None:
         data.truth["truth_products"].to_pandas().set_index("product_id")["size_offset"].to_dict()
     )
     start, end, until = window(p, data.tables, "test")
-    guide = guided_orders(tables)
+    guide = guided_orders(tables, p.size.guide_page or "size_guide")
     rec_start, rec_end = records(tables, start, rw), records(tables, until, rw)
     tb, tc, ta = parse_size(truth["true_size"].to_numpy())[0], parse_size(truth["true_size"].to_numpy())[1], parse_size(truth["true_alpha"].to_numpy())[2]  # fmt: skip
     true_idx = {"bra": np.column_stack([tb, tc]), "alpha": ta[:, None]}

@@ -336,6 +336,9 @@ class SizeParams(Section):
     pseudocount: float = Field(1.0, gt=0)
     # Floor of the fitted rate of picks made afresh rather than from her previous pick.
     min_fresh_rate: float = Field(0.02, ge=0, lt=1)
+    # The events' page name of the size guide: an order whose session viewed it is a guided
+    # pick (features.fit_outcomes.size_guide_orders). None: no size-guide evidence.
+    guide_page: str | None = "size_guide"
     n_em_iter: int = Field(50, ge=1)
     tol: float = Field(1e-5, gt=0)
     max_iter: int = Field(30, ge=1)  # L-BFGS iterations per M-step

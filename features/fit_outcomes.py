@@ -13,11 +13,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from features.contract.schema import FIT_REASONS
 from features.errors import EmptyResultError
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
 
 COLUMNS = (
     "line_id", "order_id", "customer_id", "product_id", "style", "category", "size", "ts",
@@ -130,3 +134,27 @@ def split_fit_outcomes(
             f"no order line with a known fit ordered in [{test_start}, {test_end})"
         )
     return FitSplit(train, test, known.excluded)
+
+
+def size_guide_orders(tables: Mapping[str, ir.Table], page: str = "size_guide") -> ir.Table:
+    """``order_id, size_guide``: whether the session an order was placed in viewed ``page``.
+
+    An order's session is the one holding its ``purchase`` event: same customer, same
+    timestamp (the contract's orders carry no session key). An order with no such event
+    is not guided. A pick made after the size guide is evidence of her true size
+    (``SizeRecommender(guide_col=...)``). Ibis over ``events`` and ``orders``; one row per
+    order.
+    """
+    ev = tables["events"]
+    guided = ev.filter(ev.page == page).select("session_id")
+    buys = ev.filter(ev.event_type == "purchase")
+    buys = buys.select(
+        buy_customer=buys.customer_id,
+        buy_ts=buys.ts,
+        guided=buys.session_id.isin(guided.session_id),
+    )
+    orders = tables["orders"].select("order_id", "customer_id", "ts")
+    joined = orders.left_join(
+        buys, [orders.customer_id == buys.buy_customer, orders.ts == buys.buy_ts]
+    )
+    return joined.group_by("order_id").agg(size_guide=joined.guided.fill_null(False).any())

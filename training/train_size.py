@@ -9,6 +9,7 @@ the fit before the test cutoff).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 import mlflow
@@ -16,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from features.config import Params, SizeParams
-from features.fit_outcomes import make_fit_outcomes, split_fit_outcomes
+from features.fit_outcomes import make_fit_outcomes, size_guide_orders, split_fit_outcomes
 from features.io.warehouse import canonical_tables
 from features.sizes import infer_size_kind
 from models.pyfunc_size import SizePyfunc, size_signature
@@ -36,9 +37,11 @@ from training.tracking import (
 )
 
 if TYPE_CHECKING:
+    import ibis.expr.types as ir
     from ibis.backends import BaseBackend
 
 NAME = "size"
+GUIDE = "size_guide"  # column of the fit-outcome frames: the pick followed a size-guide view
 
 
 def make_size_recommender(size: SizeParams, seed: int) -> SizeRecommender:
@@ -46,8 +49,24 @@ def make_size_recommender(size: SizeParams, seed: int) -> SizeRecommender:
     return SizeRecommender(
         item_prior_sd=size.item_prior_sd, bra_link=size.bra_link, choice_window=size.choice_window,
         pseudocount=size.pseudocount, min_fresh_rate=size.min_fresh_rate, n_em_iter=size.n_em_iter, tol=size.tol,
-        max_iter=size.max_iter, random_state=seed,
+        max_iter=size.max_iter, guide_col=GUIDE if size.guide_page else None, random_state=seed,
     )  # fmt: skip
+
+
+def guide_flags(
+    tables: Mapping[str, ir.Table], size: SizeParams
+) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """Adds the ``size_guide`` column (``size.guide_page``) to fit-outcome frames; identity
+    when ``size.guide_page`` is None."""
+    if not size.guide_page:
+        return lambda frame: frame
+    flags = size_guide_orders(tables, size.guide_page).to_pandas()
+    guided = flags.set_index("order_id")["size_guide"].astype(bool)
+
+    def add(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.assign(**{GUIDE: frame["order_id"].map(guided).fillna(False).astype(bool)})
+
+    return add
 
 
 def evaluate_size(model, baseline, test: pd.DataFrame) -> tuple[dict[str, float], np.ndarray]:
@@ -97,27 +116,28 @@ def train_size(con: BaseBackend, params: Params) -> TrainResult:
         frames, split.test_cutoff, end, observed_until=split.observed_until,
         return_window_days=params.size.return_window_days,
     )  # fmt: skip
-    train = data.train.frame
+    with_guide = guide_flags(tables, params.size)
+    train, test = with_guide(data.train.frame), with_guide(data.test)
     model = make_size_recommender(params.size, params.project.seed).fit(train, train["fit"])
     baseline = OneLatentSizeBaseline(
         l2=params.size.baseline_1lv_l2, max_iter=params.size.baseline_1lv_max_iter
     ).fit(train, train["fit"])
-    metrics, proba = evaluate_size(model, baseline, data.test)
-    metrics |= {"train_lines": float(len(train)), "test_lines": float(len(data.test))}
+    metrics, proba = evaluate_size(model, baseline, test)
+    metrics |= {"train_lines": float(len(train)), "test_lines": float(len(test))}
     configure(params)
     with mlflow.start_run(run_name=NAME) as run:
         log_run_context(params, sections=["size", "training", "registry"], tags={"model": NAME})
         log_training_data(train, name="fit_outcomes", targets="fit", cutoffs=[split.test_cutoff], context="training")  # fmt: skip
         mlflow.log_metrics(metrics)
         mlflow.log_dict({"train": data.train.excluded, "test": data.test_excluded}, "left_out.json")
-        log_size_plots(model, data.test, proba)
+        log_size_plots(model, test, proba)
         if params.size.refit_on_all_data:
-            known = make_fit_outcomes(frames, split.observed_until, return_window_days=params.size.return_window_days).frame  # fmt: skip
+            known = with_guide(make_fit_outcomes(frames, split.observed_until, return_window_days=params.size.return_window_days).frame)  # fmt: skip
             model = make_size_recommender(params.size, params.project.seed).fit(known, known["fit"])
         lines = frames["order_lines"]
         lines = lines[lines["category"].isin(list(model.category_system_))]
         products = dict(zip(lines["product_id"].astype(str), lines["category"].astype(str), strict=True))  # fmt: skip
-        example = data.test[["customer_id", "product_id", "category"]].head(3).astype(str)
+        example = test[["customer_id", "product_id", "category"]].head(3).astype(str)
         info = mlflow.pyfunc.log_model(
             name="model", python_model=SizePyfunc(model, products), signature=size_signature(),
             input_example=example, pip_requirements=pip_requirements(),
@@ -142,6 +162,7 @@ def size_evaluator(con: BaseBackend, params: Params):
         frames, split.test_cutoff, end, observed_until=split.observed_until,
         return_window_days=params.size.return_window_days,
     ).test  # fmt: skip
+    test = guide_flags(tables, params.size)(test)
     window = f"fit outcomes of {len(test):,} lines ordered {split.test_cutoff:%Y-%m-%d} to {end:%Y-%m-%d}"  # fmt: skip
 
     def evaluate_uri(uri: str) -> dict[str, float]:

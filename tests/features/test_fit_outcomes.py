@@ -1,10 +1,11 @@
 import datetime as dt
 
+import ibis
 import pandas as pd
 import pytest
 
 from features.errors import EmptyResultError
-from features.fit_outcomes import make_fit_outcomes, split_fit_outcomes
+from features.fit_outcomes import make_fit_outcomes, size_guide_orders, split_fit_outcomes
 
 T = dt.datetime(2025, 1, 1)
 CUTOFF = dt.datetime(2025, 3, 1)
@@ -112,3 +113,37 @@ def test_split_needs_ordered_dates_and_test_lines():
             tables(), late, late + dt.timedelta(days=1), observed_until=late + dt.timedelta(days=1),
             return_window_days=0,
         )  # fmt: skip
+
+
+def test_size_guide_orders_flags_orders_whose_purchase_session_viewed_the_guide():
+    at = dt.datetime(2025, 1, 1, 10)
+    m = dt.timedelta(minutes=1)
+    events = pd.DataFrame(
+        {
+            "session_id": ["s1", "s1", "s1", "s2", "s2", "s3", "s4"],
+            "customer_id": ["a", "a", "a", "b", "b", "a", "b"],
+            "ts": [at, at + m, at + 2 * m, at + 9 * m, at + 10 * m, at + 60 * m, at + 10 * m],
+            "event_type": [
+                "page_view", "page_view", "purchase", "page_view", "purchase", "page_view",
+                "page_view",
+            ],
+            "page": ["product", "size_guide", "checkout", "product", "checkout", "size_guide",
+                     "size_guide"],
+        }
+    )  # fmt: skip
+    orders = pd.DataFrame(
+        {
+            "order_id": ["o1", "o2", "o3"],
+            "customer_id": ["a", "b", "a"],
+            # o1: guide viewed in its session; o2: the guide was viewed by b, but in another
+            # session; o3: no purchase event (a guide view later that day does not count)
+            "ts": [at + 2 * m, at + 10 * m, at + 120 * m],
+        }
+    )
+    t = {"events": ibis.memtable(events), "orders": ibis.memtable(orders)}
+    out = ibis.duckdb.connect().to_pandas(size_guide_orders(t)).sort_values("order_id")
+    assert out["order_id"].tolist() == ["o1", "o2", "o3"]
+    assert out["size_guide"].tolist() == [True, False, False]
+    assert (
+        not ibis.duckdb.connect().to_pandas(size_guide_orders(t, page="none"))["size_guide"].any()
+    )

@@ -63,6 +63,11 @@ def test_trains_logs_and_registers_a_challenger(warehouse):
     assert out["size_note"].iloc[0] == (
         f"new customer: most customers take {out['recommended_size'].iloc[0]} in this style"
     )
+    # picks made after a size-guide view (params.size.guide_page) are evidence too
+    recommender = model.unwrap_python_model().recommender
+    assert recommender.guide_col == "size_guide"
+    logged = mlflow.get_run(result.run_id).inputs.dataset_inputs[0].dataset
+    assert "size_guide" in logged.schema
 
 
 def test_a_model_that_fails_the_gates_is_not_registered(warehouse):
