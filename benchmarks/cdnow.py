@@ -52,6 +52,7 @@ from features.io.warehouse import canonical_tables, connect
 from features.labels import make_revenue_labels
 from features.purchase_days import build_purchase_days
 from models import metrics
+from models._clv import AGE, FREQUENCY, SPAN
 from models.clv_bgnbd import BetaGeoModel
 from models.clv_bgnbd_gg import BetaGeoCLVModel
 from models.clv_boosted import BoostedCLVModel
@@ -156,16 +157,17 @@ def load(folder: Path):
     return con, canonical_tables(con), params
 
 
+def _in_weeks(X: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """x, t_x and T for lifetimes, whose published CDNOW fits count weeks."""
+    return X[FREQUENCY], X[SPAN] / 7, X[AGE] / 7
+
+
 def lifetimes_reference(X: pd.DataFrame, horizon_days: int) -> np.ndarray:
     from lifetimes import BetaGeoFitter, GammaGammaFitter
 
-    x, tx, age = (
-        X[c] for c in ("repeat_purchase_days", "purchase_span_days", "days_since_first_purchase")
-    )
-    bg = BetaGeoFitter().fit(x, tx / 7, age / 7)
-    orders = bg.conditional_expected_number_of_purchases_up_to_time(
-        horizon_days / 7, x, tx / 7, age / 7
-    )
+    x, tx, age = _in_weeks(X)
+    bg = BetaGeoFitter().fit(x, tx, age)
+    orders = bg.conditional_expected_number_of_purchases_up_to_time(horizon_days / 7, x, tx, age)
     spend = X["repeat_spend_mean"].fillna(0.0)
     fit_rows = (x > 0) & (spend > 0)
     gg = GammaGammaFitter().fit(x[fit_rows], spend[fit_rows])
@@ -176,13 +178,9 @@ def lifetimes_pareto_reference(X: pd.DataFrame, horizon_days: int) -> np.ndarray
     """Pareto/NBD (lifetimes) x our Gamma-Gamma spend, fitted before the test cutoff."""
     from lifetimes import ParetoNBDFitter
 
-    x, tx, age = (
-        X[c] for c in ("repeat_purchase_days", "purchase_span_days", "days_since_first_purchase")
-    )
-    pnbd = ParetoNBDFitter().fit(x, tx / 7, age / 7)
-    orders = pnbd.conditional_expected_number_of_purchases_up_to_time(
-        horizon_days / 7, x, tx / 7, age / 7
-    )
+    x, tx, age = _in_weeks(X)
+    pnbd = ParetoNBDFitter().fit(x, tx, age)
+    orders = pnbd.conditional_expected_number_of_purchases_up_to_time(horizon_days / 7, x, tx, age)
     return np.asarray(orders) * GammaGammaModel().fit(X).predict_spend(X)
 
 

@@ -10,19 +10,13 @@ default, as in the published CDNOW figures), so ``alpha`` is in those units.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
-from scipy.optimize import minimize
 from scipy.special import betaln, gammaln, hyp2f1
-from sklearn.base import BaseEstimator
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
 
-from models._clv import AGE, FREQUENCY, MONETARY, SPAN, purchase_history
-from models._frame import validate_frame
+from models._clv import AGE, FREQUENCY, MONETARY, SPAN
+from models._purchase_process import PurchaseProcessModel
 
 PARAMS = ("r", "alpha", "a", "b")
 
@@ -45,7 +39,7 @@ def log_likelihood(params, x, tx, age) -> np.ndarray:
     return common + np.logaddexp(alive, dropped)
 
 
-class BetaGeoModel(BaseEstimator):
+class BetaGeoModel(PurchaseProcessModel):
     """BG/NBD: P(alive), expected purchases and posterior draws of purchase counts.
 
     ``fit(X)`` needs no target: the model is fitted on the purchase histories themselves
@@ -53,91 +47,12 @@ class BetaGeoModel(BaseEstimator):
     cutoff. Learned: ``params_`` (``r, alpha, a, b``), ``log_likelihood_`` (total, in
     time units), ``n_customers_``, ``n_iter_``.
 
-    Parameters
-    ----------
-    frequency_col, span_col, age_col : str
-        Columns of X holding x (repeat purchase days), t_x and T (days).
-    time_unit_days : float
-        Days per model time unit: 7 gives weeks (the published CDNOW parameters).
-    penalizer : float
-        L2 penalty on the parameters added to the mean negative log-likelihood (as
-        lifetimes' ``penalizer_coef``); 0 is plain maximum likelihood.
-    max_iter : int
-        L-BFGS iterations.
+    Parameters: see :class:`models._purchase_process.PurchaseProcessModel`.
     """
 
-    def __init__(
-        self,
-        *,
-        frequency_col: str = FREQUENCY,
-        span_col: str = SPAN,
-        age_col: str = AGE,
-        time_unit_days: float = 7.0,
-        penalizer: float = 0.0,
-        max_iter: int = 1000,
-    ):
-        self.frequency_col = frequency_col
-        self.span_col = span_col
-        self.age_col = age_col
-        self.time_unit_days = time_unit_days
-        self.penalizer = penalizer
-        self.max_iter = max_iter
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.required = False
-        tags.input_tags.allow_nan = True
-        return tags
-
-    def _history(self, X, *, reset: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        if not self.time_unit_days > 0:
-            raise ValueError(f"time_unit_days must be > 0; got {self.time_unit_days!r}")
-        frame = validate_frame(self, X, reset=reset)
-        x, tx, age = purchase_history(
-            frame, frequency_col=self.frequency_col, span_col=self.span_col, age_col=self.age_col
-        )
-        return x, tx / self.time_unit_days, age / self.time_unit_days
-
-    def fit(self, X, y=None):
-        """Maximum likelihood on the purchase histories in ``X`` (``y`` is ignored)."""
-        x, tx, age = self._history(X, reset=True)
-        # Customers with the same (x, t_x, T) share a likelihood term: fit on the distinct
-        # rows with counts as weights (far fewer rows; identical optimum).
-        rows, counts = np.unique(np.column_stack([x, tx, age]), axis=0, return_counts=True)
-        ux, utx, uage = rows.T
-        weights = counts / counts.sum()
-
-        def objective(log_params: np.ndarray) -> float:
-            params = np.exp(log_params)
-            ll = log_likelihood(params, ux, utx, uage)
-            return float(-(weights * ll).sum() + self.penalizer * np.sum(params**2))
-
-        result = minimize(
-            objective,
-            x0=np.zeros(4),
-            method="L-BFGS-B",
-            options={"maxiter": self.max_iter, "ftol": 1e-13, "gtol": 1e-9},
-        )
-        if not result.success:
-            warnings.warn(
-                f"BG/NBD fit did not converge: {result.message}", ConvergenceWarning, stacklevel=2
-            )
-        values = np.exp(result.x)
-        self.params_ = dict(zip(PARAMS, (float(v) for v in values), strict=True))
-        self.log_likelihood_ = float(log_likelihood(values, x, tx, age).sum())
-        self.n_customers_ = len(x)
-        self.n_iter_ = int(result.nit)
-        return self
-
-    def _params(self) -> tuple[float, float, float, float]:
-        check_is_fitted(self)
-        p = self.params_
-        return p["r"], p["alpha"], p["a"], p["b"]
-
-    def _units(self, horizon_days: float) -> float:
-        if not (np.isfinite(horizon_days) and horizon_days > 0):
-            raise ValueError(f"horizon_days must be finite and > 0; got {horizon_days!r}")
-        return float(horizon_days) / self.time_unit_days
+    PARAMS = PARAMS
+    NAME = "BG/NBD"
+    _log_likelihood = staticmethod(log_likelihood)
 
     def _dropout_odds(self, x, tx, age) -> np.ndarray:
         """P(dropped out) / P(alive) given the history: 0 without a repeat purchase."""
@@ -208,11 +123,6 @@ class BetaGeoModel(BaseEstimator):
         arrivals = rng.poisson(lam * t)
         until_dropout = rng.geometric(np.clip(p, 1e-300, 1.0))
         return np.where(alive, np.minimum(arrivals, until_dropout), 0)
-
-    def score(self, X, y=None) -> float:
-        """Mean log-likelihood per customer of ``X`` under the fitted parameters."""
-        x, tx, age = self._history(X, reset=False)
-        return float(log_likelihood(self._params(), x, tx, age).mean())
 
 
 def summary_frame(x, tx, age, monetary=np.nan, index=None) -> pd.DataFrame:
