@@ -12,14 +12,22 @@ defaults produced by ``features.purchase_days.build_purchase_days``:
 Every CLV model's ``predict_frame`` returns :data:`CLV_COLUMNS`, indexed like ``X``: the
 expected value over the horizon (``clv``), its 10th and 90th percentiles, P(alive) and
 the expected number of purchase days over the horizon.
+
+The percentiles come from posterior draws. Each row draws from its own random stream,
+keyed by the model's seed and the row's own inputs (:func:`row_generators`), so a
+customer's interval is a function of her history alone: the same whichever other
+customers are scored with her, in whatever order, chunk or Spark partition.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import numbers
+import zlib
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import pandas as pd
+from sklearn.utils import check_random_state
 
 CLV_COLUMNS = ("clv", "clv_p10", "clv_p90", "p_alive", "expected_orders")
 INTERVAL_QUANTILES = (0.1, 0.9)
@@ -91,3 +99,46 @@ def clv_frame(index: pd.Index, **columns: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(
         {c: np.asarray(columns[c], dtype=np.float64) for c in CLV_COLUMNS}, index=index
     )
+
+
+def row_keys(*values: np.ndarray) -> np.ndarray:
+    """A uint64 key per row from the row's values (float arrays of equal length).
+
+    Values are rounded to 6 decimals first, so that an engine's last-bit difference (a mean
+    summed in another order on Spark) keeps the key; a float 3.0 and an int 3 give the same
+    key, -0.0 the key of 0.0, and every NaN the same key.
+    """
+    rounded = (np.round(np.asarray(v, dtype=np.float64), 6) + 0.0 for v in values)
+    frame = pd.DataFrame({i: np.where(np.isnan(v), np.nan, v) for i, v in enumerate(rounded)})
+    return pd.util.hash_pandas_object(frame, index=False).to_numpy(dtype=np.uint64)
+
+
+def seed_of(random_state) -> int:
+    """An int seed from scikit-learn's ``random_state``: the int itself, one draw from a
+    ``RandomState`` or ``Generator``, fresh entropy for None."""
+    if isinstance(random_state, numbers.Integral):
+        return int(random_state)
+    if random_state is None:
+        return int(np.random.SeedSequence().entropy)
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(2**63))
+    return int(check_random_state(random_state).randint(2**62))
+
+
+def row_generators(keys: np.ndarray, seed: int, stream: str) -> Iterator[np.random.Generator]:
+    """One generator per row: Philox keyed by the row's key (:func:`row_keys`), ``seed``
+    and the name of the ``stream`` (e.g. ``"orders"``, so that two samplers reading the
+    same row draw independent numbers).
+
+    A row's draws then depend on nothing but its key: not on the other rows, their order or
+    the batch. Rows with equal keys get equal draws, so draws are for per-row quantities
+    (an interval), not for sums over rows. Creating a generator costs ~7 us a row, less
+    than drawing its few hundred numbers.
+    """
+    salt = int(
+        np.random.SeedSequence([seed % 2**128, zlib.crc32(stream.encode())]).generate_state(
+            1, np.uint64
+        )[0]
+    )
+    for key in keys.tolist():
+        yield np.random.Generator(np.random.Philox(key=(key << 64) | salt))

@@ -1,9 +1,10 @@
 """What BG/NBD and Pareto/NBD share: the purchase-history inputs, the maximum-likelihood
 fit of a vectorized log-likelihood, and the time units.
 
-A subclass names its parameters (``PARAMS``), the model (``NAME``, for messages) and its
-per-customer log-likelihood (``_log_likelihood(params, x, tx, age)``, time in units), and
-adds its predictions.
+A subclass names its parameters (``PARAMS``), the model (``NAME``, for messages), its
+per-customer log-likelihood (``_log_likelihood(params, x, tx, age)``, time in units),
+P(alive) (``_p_alive``) and the posterior draws of an alive customer's purchase count
+(``_alive_counts``), and adds its predictions.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
-from models._clv import AGE, FREQUENCY, SPAN, purchase_history
+from models._clv import AGE, FREQUENCY, SPAN, purchase_history, row_generators, row_keys, seed_of
 from models._frame import validate_frame
 
 
@@ -65,6 +66,18 @@ class PurchaseProcessModel(BaseEstimator):
     @staticmethod
     def _log_likelihood(params, x, tx, age) -> np.ndarray:
         """Per-customer log-likelihood at ``params`` (in ``PARAMS`` order)."""
+        raise NotImplementedError
+
+    def _p_alive(self, x, tx, age) -> np.ndarray:
+        """P(alive at the cutoff | history) per customer (time in units)."""
+        raise NotImplementedError
+
+    def _alive_counts(
+        self, rng, n_draws: int, params: tuple[float, ...], x: float, age: float, t: float
+    ) -> np.ndarray:
+        """``n_draws`` posterior draws of the purchase count over ``t`` units of one
+        customer alive at the cutoff, with ``x`` repeat purchases and age ``age``, under
+        ``params`` (in ``PARAMS`` order)."""
         raise NotImplementedError
 
     def __sklearn_tags__(self):
@@ -128,3 +141,26 @@ class PurchaseProcessModel(BaseEstimator):
         """Mean log-likelihood per customer of ``X`` under the fitted parameters."""
         x, tx, age = self._history(X, reset=False)
         return float(self._log_likelihood(self._params(), x, tx, age).mean())
+
+    def predict_p_alive(self, X) -> np.ndarray:
+        """P(still alive at the cutoff | history), shape (n_rows,)."""
+        return self._p_alive(*self._history(X, reset=False))
+
+    def sample_orders(self, X, horizon_days: float, *, n_draws: int, random_state=None):
+        """Posterior predictive draws of purchase days in the horizon: (n_rows, n_draws) ints.
+
+        Alive with P(alive), then the subclass's draws for an alive customer; their mean
+        converges to ``predict_expected_orders``. Each row draws from its own stream, keyed
+        by ``random_state`` and the row's (x, t_x, T) (:func:`models._clv.row_generators`),
+        so its draws do not depend on the other rows of ``X`` or their order.
+        """
+        x, tx, age = self._history(X, reset=False)
+        t = self._units(horizon_days)
+        params = self._params()
+        p_alive = self._p_alive(x, tx, age)
+        out = np.zeros((len(x), n_draws), dtype=np.int64)
+        streams = row_generators(row_keys(x, tx, age), seed_of(random_state), self.NAME)
+        for i, rng in enumerate(streams):
+            alive = rng.random(n_draws) < p_alive[i]
+            out[i] = np.where(alive, self._alive_counts(rng, n_draws, params, x[i], age[i], t), 0)
+        return out

@@ -13,7 +13,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy.special import betaln, gammaln, hyp2f1
-from sklearn.utils import check_random_state
 
 from models._clv import AGE, FREQUENCY, MONETARY, SPAN
 from models._purchase_process import PurchaseProcessModel
@@ -62,13 +61,9 @@ class BetaGeoModel(PurchaseProcessModel):
             log_odds = log_odds + (r + x) * (np.log(alpha + age) - np.log(alpha + tx))
         return np.where(x > 0, np.exp(np.minimum(log_odds, 700.0)), 0.0)
 
-    def predict_p_alive(self, X) -> np.ndarray:
-        """P(still alive at the cutoff | history), shape (n_rows,).
-
-        A customer with no repeat purchase is alive with probability 1 under BG/NBD
-        (dropout only happens right after a purchase).
-        """
-        x, tx, age = self._history(X, reset=False)
+    def _p_alive(self, x, tx, age) -> np.ndarray:
+        """P(alive | history): 1 without a repeat purchase under BG/NBD (dropout only
+        happens right after a purchase)."""
         return 1.0 / (1.0 + self._dropout_odds(x, tx, age))
 
     def predict_expected_orders(self, X, horizon_days: float) -> np.ndarray:
@@ -105,24 +100,15 @@ class BetaGeoModel(PurchaseProcessModel):
         none = np.exp((r + x) * (np.log(alpha + age) - np.log(alpha + age + t)))
         return (1.0 - none) / (1.0 + self._dropout_odds(x, tx, age))
 
-    def sample_orders(self, X, horizon_days: float, *, n_draws: int, random_state=None):
-        """Posterior predictive draws of purchase days in the horizon: (n_rows, n_draws) ints.
-
-        Alive with P(alive); then lambda ~ Gamma(r + x, alpha + T), p ~ Beta(a, b + x),
-        and the count is min(Poisson(lambda t) arrivals, Geometric(p) purchases until
-        dropout). Their mean converges to :meth:`predict_expected_orders`.
-        """
-        x, tx, age = self._history(X, reset=False)
-        t = self._units(horizon_days)
-        r, alpha, a, b = self._params()
-        rng = check_random_state(random_state)
-        shape = (len(x), n_draws)
-        alive = rng.random_sample(shape) < (1.0 / (1.0 + self._dropout_odds(x, tx, age)))[:, None]
-        lam = rng.gamma(np.broadcast_to((r + x)[:, None], shape)) / (alpha + age)[:, None]
-        p = rng.beta(a, np.broadcast_to((b + x)[:, None], shape))
-        arrivals = rng.poisson(lam * t)
-        until_dropout = rng.geometric(np.clip(p, 1e-300, 1.0))
-        return np.where(alive, np.minimum(arrivals, until_dropout), 0)
+    def _alive_counts(
+        self, rng, n_draws: int, params: tuple[float, ...], x: float, age: float, t: float
+    ) -> np.ndarray:
+        """lambda ~ Gamma(r + x, alpha + T), p ~ Beta(a, b + x); the count is
+        min(Poisson(lambda t) arrivals, Geometric(p) purchases until dropout)."""
+        r, alpha, a, b = params
+        lam = rng.standard_gamma(r + x, n_draws) / (alpha + age)
+        p = rng.beta(a, b + x, n_draws)
+        return np.minimum(rng.poisson(lam * t), rng.geometric(np.clip(p, 1e-300, 1.0)))
 
 
 def summary_frame(x, tx, age, monetary=np.nan, index=None) -> pd.DataFrame:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from models._clv import AGE, FREQUENCY, INTERVAL_QUANTILES, MONETARY, SPAN, clv_frame
+from models._clv import AGE, FREQUENCY, INTERVAL_QUANTILES, MONETARY, SPAN, clv_frame, seed_of
 from models._frame import validate_frame
 from models.clv_bgnbd import BetaGeoModel
 from models.clv_gamma_gamma import GammaGammaModel
@@ -126,15 +125,15 @@ class BetaGeoCLVModel(RegressorMixin, BaseEstimator):
         )
 
     def _interval(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        rng = check_random_state(self.random_state)
+        seed = seed_of(self.random_state)  # per-row streams: chunks do not matter
         lower, upper = np.empty(len(frame)), np.empty(len(frame))
         chunk = max(1, 2_000_000 // max(self.n_draws, 1))  # bounded memory per step
         for start in range(0, len(frame), chunk):
             part = frame.iloc[start : start + chunk]
             counts = self.purchases_.sample_orders(
-                part, self.horizon_days, n_draws=self.n_draws, random_state=rng
+                part, self.horizon_days, n_draws=self.n_draws, random_state=seed
             )
-            totals = self.spend_.sample_total_spend(part, counts, random_state=rng)
+            totals = self.spend_.sample_total_spend(part, counts, random_state=seed)
             q = np.quantile(totals, INTERVAL_QUANTILES, axis=1)
             lower[start : start + chunk], upper[start : start + chunk] = q
         return lower, upper

@@ -16,10 +16,17 @@ from scipy.optimize import minimize
 from scipy.special import gammaln
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from models._clv import FREQUENCY, MONETARY, column, spend_history
+from models._clv import (
+    FREQUENCY,
+    MONETARY,
+    column,
+    row_generators,
+    row_keys,
+    seed_of,
+    spend_history,
+)
 from models._frame import validate_frame
 
 PARAMS = ("p", "q", "gamma")
@@ -151,14 +158,19 @@ class GammaGammaModel(BaseEstimator):
     def sample_total_spend(self, X, orders: np.ndarray, *, random_state=None) -> np.ndarray:
         """Draws of the total spend of ``orders`` future purchase days, same shape as
         ``orders`` (n_rows, n_draws): nu ~ Gamma(p x + q, gamma + x m) per draw, then the
-        sum of ``orders`` Gamma(p, nu) values, which is Gamma(orders p, nu)."""
+        sum of ``orders`` Gamma(p, nu) values, which is Gamma(orders p, nu). Each row draws
+        from its own stream keyed by ``random_state`` and its (x, m)
+        (:func:`models._clv.row_generators`)."""
         check_is_fitted(self)
         x, m = self._history(X, reset=False)
         orders = np.asarray(orders)
         if orders.ndim != 2 or orders.shape[0] != len(x):
             raise ValueError(f"orders must have shape ({len(x)}, n_draws); got {orders.shape}")
         p, q, g = (self.params_[k] for k in PARAMS)
-        rng = check_random_state(random_state)
-        rate = rng.gamma(np.broadcast_to((p * x + q)[:, None], orders.shape)) / (g + x * m)[:, None]
-        spend = rng.gamma(np.maximum(orders * p, 1e-300)) / rate
-        return np.where(orders > 0, spend, 0.0)
+        out = np.zeros(orders.shape)
+        streams = row_generators(row_keys(x, m), seed_of(random_state), "gamma-gamma-spend")
+        for i, rng in enumerate(streams):
+            rate = rng.standard_gamma(p * x[i] + q, orders.shape[1]) / (g + x[i] * m[i])
+            spend = rng.standard_gamma(np.maximum(orders[i] * p, 1e-300)) / rate
+            out[i] = np.where(orders[i] > 0, spend, 0.0)
+        return out

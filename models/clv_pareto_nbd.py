@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.special import gammaln, hyp2f1
-from sklearn.utils import check_random_state
 
 from models._purchase_process import PurchaseProcessModel
 
@@ -70,6 +69,7 @@ class ParetoNBDModel(PurchaseProcessModel):
     _log_likelihood = staticmethod(log_likelihood)
 
     def _p_alive(self, x, tx, age) -> np.ndarray:
+        """P(alive | history) (FH eq. 37)."""
         r, alpha, s, beta = params = self._params()
         log_odds = (
             np.log(s)
@@ -79,10 +79,6 @@ class ParetoNBDModel(PurchaseProcessModel):
             + log_a0(params, x, tx, age)
         )
         return 1.0 / (1.0 + np.exp(np.minimum(log_odds, 700.0)))
-
-    def predict_p_alive(self, X) -> np.ndarray:
-        """P(still alive at the cutoff | history), shape (n_rows,) (FH eq. 37)."""
-        return self._p_alive(*self._history(X, reset=False))
 
     def predict_expected_orders(self, X, horizon_days: float) -> np.ndarray:
         """E[purchase days in (cutoff, cutoff + horizon_days] | history], shape (n_rows,).
@@ -102,22 +98,14 @@ class ParetoNBDModel(PurchaseProcessModel):
         rate = (r + x) / (alpha + age) * (beta + age)
         return self._p_alive(x, tx, age) * rate * remaining
 
-    def sample_orders(self, X, horizon_days: float, *, n_draws: int, random_state=None):
-        """Posterior predictive draws of purchase days in the horizon: (n_rows, n_draws) ints.
-
-        Alive with P(alive); then lambda ~ Gamma(r + x, alpha + T) and mu ~ Gamma(s,
-        beta + T) (their posteriors given alive at T), a remaining lifetime ~ Exp(mu), and
-        the count ~ Poisson(lambda min(lifetime, t)). Their mean converges to
-        :meth:`predict_expected_orders`.
-        """
-        x, tx, age = self._history(X, reset=False)
-        t = self._units(horizon_days)
-        r, alpha, s, beta = self._params()
-        rng = check_random_state(random_state)
-        shape = (len(x), n_draws)
-        alive = rng.random_sample(shape) < self._p_alive(x, tx, age)[:, None]
-        lam = rng.gamma(np.broadcast_to((r + x)[:, None], shape)) / (alpha + age)[:, None]
-        mu = rng.gamma(s, size=shape) / (beta + age)[:, None]
-        lifetime = rng.exponential(size=shape) / np.maximum(mu, 1e-300)
-        counts = rng.poisson(lam * np.minimum(lifetime, t))
-        return np.where(alive, counts, 0)
+    def _alive_counts(
+        self, rng, n_draws: int, params: tuple[float, ...], x: float, age: float, t: float
+    ) -> np.ndarray:
+        """lambda ~ Gamma(r + x, alpha + T) and mu ~ Gamma(s, beta + T) (their posteriors
+        given alive at T), a remaining lifetime ~ Exp(mu); the count is
+        Poisson(lambda min(lifetime, t))."""
+        r, alpha, s, beta = params
+        lam = rng.standard_gamma(r + x, n_draws) / (alpha + age)
+        mu = rng.standard_gamma(s, n_draws) / (beta + age)
+        lifetime = rng.standard_exponential(n_draws) / np.maximum(mu, 1e-300)
+        return rng.poisson(lam * np.minimum(lifetime, t))

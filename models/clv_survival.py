@@ -3,17 +3,25 @@ lifelines' parametric regression) times a Gamma-Gamma spend estimate."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import autograd.numpy as anp
 import numpy as np
 import pandas as pd
 from lifelines.fitters import ParametricRegressionFitter
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from models._clv import FREQUENCY, INTERVAL_QUANTILES, MONETARY, clv_frame, column
+from models._clv import (
+    FREQUENCY,
+    INTERVAL_QUANTILES,
+    MONETARY,
+    clv_frame,
+    column,
+    row_generators,
+    row_keys,
+    seed_of,
+)
 from models._frame import validate_frame
 from models.clv_gamma_gamma import GammaGammaModel
 
@@ -212,9 +220,11 @@ class SurvivalCLVModel(RegressorMixin, BaseEstimator):
         frame, alive, first, gap = self._process(X)
         orders = _renewal_density(first, gap).sum(axis=1)
         spend = self.spend_.predict_spend(frame)
-        rng = check_random_state(self.random_state)
-        counts = _simulate_counts(first, gap, self.n_draws, rng)
-        totals = self.spend_.sample_total_spend(frame, counts, random_state=rng)
+        seed = seed_of(self.random_state)
+        names = dict.fromkeys([*self.covariates, self.duration_col, self.frequency_col])
+        keys = row_keys(*(column(frame, n, role="input") for n in names))
+        counts = _simulate_counts(first, gap, self.n_draws, row_generators(keys, seed, "gaps"))
+        totals = self.spend_.sample_total_spend(frame, counts, random_state=seed)
         lower, upper = np.quantile(totals, INTERVAL_QUANTILES, axis=1)
         return clv_frame(
             frame.index,
@@ -234,26 +244,19 @@ def _renewal_density(first: np.ndarray, gap: np.ndarray) -> np.ndarray:
     return n
 
 
-def _simulate_counts(first, gap, n_draws: int, rng) -> np.ndarray:
-    """Draws of the number of purchase days in the horizon, shape (n_rows, n_draws)."""
+def _simulate_counts(
+    first, gap, n_draws: int, streams: Iterable[np.random.Generator]
+) -> np.ndarray:
+    """Draws of the number of purchase days in the horizon, shape (n_rows, n_draws), row i
+    from the i-th generator of ``streams`` (:func:`models._clv.row_generators`)."""
     horizon = first.shape[1]
-    cdf_first = np.cumsum(first, axis=1)
-    cdf_gap = np.cumsum(gap, axis=1)
-    u = rng.random_sample((first.shape[0], n_draws))
-    day = _inverse(cdf_first, u)  # horizon + 1 means no purchase in the window
     counts = np.zeros((first.shape[0], n_draws), dtype=np.int64)
-    while True:
-        active = day <= horizon
-        if not active.any():
-            return counts
-        counts += active
-        step = _inverse(cdf_gap, rng.random_sample(day.shape))
-        day = np.where(active, day + step, horizon + 1)
-
-
-def _inverse(cdf: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """The day (1-based) at which each row's cdf first exceeds u; past the end if never."""
-    out = np.empty(u.shape, dtype=np.int64)
-    for i in range(cdf.shape[0]):
-        out[i] = np.searchsorted(cdf[i], u[i], side="right") + 1
-    return out
+    for i, rng in zip(range(first.shape[0]), streams, strict=True):
+        cdf_first, cdf_gap = np.cumsum(first[i]), np.cumsum(gap[i])
+        # The day (1-based) of each draw's next purchase; past the horizon: none.
+        day = np.searchsorted(cdf_first, rng.random(n_draws), side="right") + 1
+        while (active := day <= horizon).any():
+            counts[i] += active
+            step = np.searchsorted(cdf_gap, rng.random(n_draws), side="right") + 1
+            day = np.where(active, day + step, horizon + 1)
+    return counts

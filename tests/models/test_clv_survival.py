@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models._clv import CLV_COLUMNS
+from models._clv import CLV_COLUMNS, row_generators
 from models.clv_survival import SurvivalCLVModel, _renewal_density, _simulate_counts
 
 # log lambda and the cure logit are linear in log(1 + affinity), a fixed customer trait, so
@@ -32,7 +32,8 @@ def test_renewal_density_matches_simulated_counts():
     rng = np.random.default_rng(0)
     first = rng.dirichlet(np.ones(31), size=5)[:, :30] * 0.7
     gap = rng.dirichlet(np.ones(31), size=5)[:, :30] * 0.9
-    draws = _simulate_counts(first, gap, 20_000, np.random.RandomState(1))
+    streams = row_generators(np.arange(5, dtype=np.uint64), 1, "test")
+    draws = _simulate_counts(first, gap, 20_000, streams)
     np.testing.assert_allclose(draws.mean(axis=1), _renewal_density(first, gap).sum(1), rtol=0.03)
 
 
@@ -125,3 +126,13 @@ def test_input_errors(sample):
     bad = gaps.assign(gap_days=-1.0)
     with pytest.raises(ValueError, match="gap_days must be finite and >= 0"):
         SurvivalCLVModel(covariates=COVARIATES).fit(bad)
+
+
+def test_interval_is_the_same_in_any_batch(fitted, sample):
+    gaps, _ = sample
+    open_gaps = gaps[gaps.next_purchase == 0]
+    whole = fitted.predict_frame(open_gaps)
+    part = fitted.predict_frame(open_gaps.iloc[::-3])
+    for col in ("clv_p10", "clv_p90"):
+        np.testing.assert_array_equal(part[col], whole.loc[part.index, col])
+    assert (whole.clv_p90 > whole.clv_p10).sum() > 50  # draws, not a constant
