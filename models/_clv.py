@@ -119,7 +119,7 @@ def seed_of(random_state) -> int:
     if isinstance(random_state, numbers.Integral):
         return int(random_state)
     if random_state is None:
-        return int(np.random.SeedSequence().entropy)
+        return int(np.random.SeedSequence().generate_state(1, np.uint64)[0])
     if isinstance(random_state, np.random.Generator):
         return int(random_state.integers(2**63))
     return int(check_random_state(random_state).randint(2**62))
