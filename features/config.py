@@ -635,10 +635,17 @@ class ClvParams(Section):
 
 
 class ActionRule(Section):
-    """A recommended action and the reason features (``reason_k_feature``) that call for it."""
+    """A recommended action and the reason features (``reason_k_feature``) that call for it.
+
+    A ``fallback`` rule is only consulted for customers none of whose reasons a regular rule
+    lists: e.g. a high-value customer whose risk shows only in how much she spends gets a
+    personal check-in rather than no action, while her fit returns, if they are among her
+    reasons, still call for the fit consultation.
+    """
 
     action: str = Field(min_length=1)
     features: list[str] = Field(min_length=1)
+    fallback: bool = False
 
 
 class DriftParams(Section):

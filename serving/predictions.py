@@ -88,19 +88,23 @@ def recommend_actions(
     """The action of the first reason feature (in reason order) that a rule lists.
 
     Rules are checked in order for each reason, so reason 1 outranks reason 2 whatever the
-    rule order; a customer none of whose reasons a rule lists gets ``default``.
+    rule order. Fallback rules (``fallback: true``) are checked the same way, but only for
+    customers none of whose reasons a regular rule lists; a customer no rule lists gets
+    ``default``.
     """
-    lookup: dict[str, str] = {}
-    for rule in rules:
-        for feature in rule.features:
-            lookup.setdefault(feature, rule.action)
     out = pd.Series(default, index=reason_features.index, dtype=object, name="recommended_action")
     decided = pd.Series(False, index=reason_features.index)
-    for col in reason_features.columns:
-        action = reason_features[col].map(lookup)
-        take = action.notna() & ~decided
-        out[take] = action[take]
-        decided |= take
+    for fallback in (False, True):
+        lookup: dict[str, str] = {}
+        for rule in rules:
+            if rule.fallback == fallback:
+                for feature in rule.features:
+                    lookup.setdefault(feature, rule.action)
+        for col in reason_features.columns:
+            action = reason_features[col].map(lookup)
+            take = action.notna() & ~decided
+            out[take] = action[take]
+            decided |= take
     return out
 
 

@@ -43,6 +43,23 @@ def test_the_first_reason_a_rule_lists_decides_the_action():
     assert recommend_actions(reasons, RULES, "none").tolist() == ["win-back", "fit", "none", "fit"]
 
 
+def test_a_fallback_rule_acts_only_where_no_regular_rule_does():
+    reasons = pd.DataFrame(
+        {
+            "reason_1_feature": ["spend_90d", "spend_90d", "aov", None],
+            "reason_2_feature": ["fit_returns_90d", "aov", None, None],
+            "reason_3_feature": [None, "days_since_last_visit", "sessions_90d", None],
+        }
+    )
+    rules = [
+        ActionRule(action="check-in", features=["spend_90d", "aov"], fallback=True),
+        *RULES,
+    ]
+    got = recommend_actions(reasons, rules, "none").tolist()
+    # a regular rule wins from any reason slot, even listed after the fallback rule
+    assert got == ["fit", "win-back", "check-in", "none"]
+
+
 def test_assemble_computes_value_at_risk_and_nulls_non_finite_values():
     scored = pd.DataFrame(
         {
