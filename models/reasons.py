@@ -118,7 +118,14 @@ def format_value(value) -> str:
 
 
 def _render(feature: str, values: np.ndarray, template: str | None) -> np.ndarray:
-    """Sentences for one feature's values; each distinct value is formatted once."""
+    """Sentences for one feature's values; each distinct value is formatted once.
+
+    Floats are rounded to 9 decimals first: engines that sum in another order (Spark,
+    DuckDB) agree to the last bits only, and 155.49999999999997 would read "155" where
+    155.5 reads "156".
+    """
+    if values.dtype.kind == "f":
+        values = np.round(values, 9)
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     name = readable_name(feature)
     texts = []

@@ -154,3 +154,19 @@ def test_large_frames_render_each_distinct_value_once():
         ]
         expected += [None] * (3 - len(expected))
         assert out.loc[i, ["reason_1", "reason_2", "reason_3"]].tolist() == expected
+
+
+def test_last_bit_differences_read_the_same():
+    """Spark and DuckDB sum in different orders: 155.5 may arrive as 155.49999999999997."""
+    idx = pd.Index(["duckdb", "spark", "other"])
+    contributions = pd.DataFrame({"aov": [1.0, 1.0, 1.0]}, index=idx)
+    values = pd.DataFrame({"aov": [155.5, 155.49999999999997, 155.4]}, index=idx)
+    assert 155.49999999999997 != 155.5
+    out = top_reasons(contributions, values, {"aov": "average order value {value:,.0f}"}, k=1)
+    assert out["reason_1"].tolist() == [
+        "average order value 156",
+        "average order value 156",
+        "average order value 155",
+    ]
+    plain = top_reasons(contributions, values, None, k=1)["reason_1"].tolist()
+    assert plain == ["aov: 155.5", "aov: 155.5", "aov: 155.4"]
