@@ -40,7 +40,8 @@ class BetaGeoCLVModel(RegressorMixin, BaseEstimator):
     n_draws : int
         Posterior draws per customer for the interval (the mean is closed-form).
     random_state : int, RandomState or None
-        Seeds the posterior draws.
+        Seeds the posterior draws. With an int, a customer's P10-P90 is a function of her
+        inputs alone (the same in any batch or engine); None draws a fresh seed per call.
     """
 
     def __init__(

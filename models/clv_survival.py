@@ -88,7 +88,8 @@ class SurvivalCLVModel(RegressorMixin, BaseEstimator):
     n_draws : int
         Simulated futures per customer for the interval.
     random_state : int, RandomState or None
-        Seeds the simulation.
+        Seeds the simulation. With an int, a customer's P10-P90 is a function of her
+        inputs alone (the same in any batch or engine); None draws a fresh seed per call.
     """
 
     def __init__(
